@@ -1,0 +1,97 @@
+//! What the session hands back to its caller.
+
+use bytes::Bytes;
+use mqttbytes::QoS;
+
+use crate::error::CloseReason;
+use crate::time::Instant;
+
+/// One output of [`crate::Session::poll_output`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Exactly one encoded MQTT packet: send it as one WebSocket message (or write it to
+    /// the stream). Brokers differ in how they take several packets in one message.
+    Transmit(Bytes),
+    /// Something the application should know about.
+    Event(Event),
+    /// Nothing more to do until this instant: then call `handle_timeout`.
+    Timeout(Instant),
+    /// Nothing more to do and no deadline: the session is not connected.
+    Idle,
+}
+
+/// Which way a packet went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Sent,
+    Received,
+}
+
+/// The control packets a learner may want to see in the log, with their packet id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PacketKind {
+    Connect,
+    ConnAck,
+    PubAck(u16),
+    PubRec(u16),
+    PubRel(u16),
+    PubComp(u16),
+    Subscribe(u16),
+    SubAck(u16),
+    Unsubscribe(u16),
+    UnsubAck(u16),
+    PingReq,
+    PingResp,
+    Disconnect,
+}
+
+/// An application message received from the broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub topic: String,
+    pub payload: Bytes,
+    pub qos: QoS,
+    pub retain: bool,
+    pub dup: bool,
+    /// Zero for QoS 0.
+    pub pkid: u16,
+}
+
+/// The broker's answer for one filter of a SUBSCRIBE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscribeResult {
+    /// Granted, at this maximum QoS (may be lower than asked).
+    Granted(QoS),
+    /// Return code 0x80: the broker refused this filter (often an ACL).
+    Refused,
+}
+
+/// Events for the application, in the order they happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// CONNACK accepted the connection.
+    Connected { session_present: bool },
+    /// A message arrived. QoS 2 messages are delivered once, on first receipt
+    /// (method B of [MQTT-4.3.3-2]'s figure: the id is kept until PUBREL so a DUP
+    /// resend is not delivered twice).
+    Message(Message),
+    /// A QoS 1 message got its PUBACK, or a QoS 2 message its PUBCOMP.
+    Delivered { pkid: u16, qos: QoS },
+    /// SUBACK: one result per filter, in the order they were asked.
+    Subscribed {
+        pkid: u16,
+        results: Vec<(String, SubscribeResult)>,
+    },
+    /// UNSUBACK for these filters.
+    Unsubscribed { pkid: u16, filters: Vec<String> },
+    /// A control packet went by (only when `trace_control_packets` is on).
+    Control {
+        direction: Direction,
+        packet: PacketKind,
+    },
+    /// The broker did something odd that does not justify closing (e.g. PUBACK for an
+    /// id not in flight).
+    Warning(String),
+    /// The connection ended. The IO layer closes the transport when it sees this.
+    Closed(CloseReason),
+}

@@ -1,0 +1,55 @@
+//! A sans-IO MQTT 3.1.1 client session.
+//!
+//! This crate is the whole client side of the protocol and nothing else: it performs
+//! **no networking and reads no clock**. Bytes received, user commands, timeouts and
+//! transport events go in; bytes to send, events for the application and the next
+//! deadline come out. The same [`Session`] drives a browser WebSocket, a native TCP
+//! socket or an in-memory test peer with a virtual clock.
+//!
+//! # Driving a session
+//!
+//! ```
+//! use mqtt_session::{ConnectOptions, Instant, Output, Session};
+//!
+//! let mut session = Session::new(ConnectOptions::new("client-1")).unwrap();
+//! let now = Instant::from_millis(0);
+//! // The transport (WebSocket, TCP…) is open: the session queues a CONNECT.
+//! session.handle_transport_open(now);
+//! loop {
+//!     match session.poll_output() {
+//!         Output::Transmit(packet) => { /* send `packet` as ONE WebSocket message */ let _ = packet; }
+//!         Output::Event(event) => { /* update the UI */ let _ = event; }
+//!         Output::Timeout(at) => { /* call handle_timeout(at) when the clock reaches it */ let _ = at; break; }
+//!         Output::Idle => break,
+//!     }
+//! }
+//! ```
+//!
+//! **After every input (`handle_*` or a command), drain [`Session::poll_output`] until it
+//! returns [`Output::Timeout`] or [`Output::Idle`].** Outputs come in a fixed order:
+//! every queued transmit first, then events, then the deadline, so a final DISCONNECT is
+//! handed out before the [`Event::Closed`] that tells the IO layer to close the transport.
+//!
+//! # What outlives a connection
+//!
+//! State that must survive a reconnect (packet identifiers, messages in flight,
+//! subscriptions, QoS 2 ids awaiting PUBREL) lives in [`store`], apart from what belongs
+//! to one connection (receive buffer, keepalive deadlines) in the session's connection
+//! record. The codec (`mqttbytes`) is confined to [`codec`].
+
+pub mod codec;
+mod error;
+mod event;
+mod inbound;
+mod options;
+mod session;
+pub mod store;
+mod time;
+pub mod topic;
+
+pub use error::{CloseReason, CommandError, ConnectRefusal, OptionsError, ProtocolError};
+pub use event::{Direction, Event, Message, Output, PacketKind, SubscribeResult};
+pub use mqttbytes::QoS;
+pub use options::{ConnectOptions, Credentials, LastWill, DEFAULT_MAX_INBOUND_PACKET};
+pub use session::{Phase, Session};
+pub use time::Instant;

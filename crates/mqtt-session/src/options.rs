@@ -1,0 +1,100 @@
+//! What a client asks for when it connects, validated once, before anything is encoded.
+
+use core::time::Duration;
+
+use bytes::Bytes;
+use mqttbytes::QoS;
+
+use crate::error::OptionsError;
+use crate::topic::{validate_topic_name, MAX_STRING_LEN};
+
+/// Largest inbound packet accepted by default (remaining length, bytes).
+///
+/// Big enough for any realistic sensor payload or image snippet; small enough that a
+/// hostile broker cannot make a browser tab buffer hundreds of megabytes.
+pub const DEFAULT_MAX_INBOUND_PACKET: usize = 1024 * 1024;
+
+/// User name and optional password sent in CONNECT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub username: String,
+    /// MQTT 3.1.1 allows a password only together with a user name [MQTT-3.1.2-22].
+    pub password: Option<String>,
+}
+
+/// The message the broker publishes on the client's behalf if it vanishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastWill {
+    pub topic: String,
+    pub payload: Bytes,
+    pub qos: QoS,
+    pub retain: bool,
+}
+
+/// Everything CONNECT carries, plus the client's own limits and timeouts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectOptions {
+    pub client_id: String,
+    pub clean_session: bool,
+    /// Keepalive interval; zero disables it [MQTT-3.1.2-10]. Whole seconds on the wire.
+    pub keep_alive: Duration,
+    pub credentials: Option<Credentials>,
+    pub last_will: Option<LastWill>,
+    /// How long to wait for CONNACK after the transport opened.
+    pub connect_timeout: Duration,
+    /// How long to wait for PINGRESP after a PINGREQ before declaring the link dead.
+    pub ping_timeout: Duration,
+    /// Inbound packets whose remaining length exceeds this close the connection.
+    pub max_inbound_packet: usize,
+}
+
+impl ConnectOptions {
+    /// Options with the usual defaults: clean session, 60 s keepalive, 10 s timeouts.
+    pub fn new(client_id: impl Into<String>) -> Self {
+        Self {
+            client_id: client_id.into(),
+            clean_session: true,
+            keep_alive: Duration::from_secs(60),
+            credentials: None,
+            last_will: None,
+            connect_timeout: Duration::from_secs(10),
+            ping_timeout: Duration::from_secs(10),
+            max_inbound_packet: DEFAULT_MAX_INBOUND_PACKET,
+        }
+    }
+
+    /// Checks every rule mqttbytes would not: string lengths, will topic, keepalive range.
+    pub fn validate(&self) -> Result<(), OptionsError> {
+        if self.client_id.len() > MAX_STRING_LEN {
+            return Err(OptionsError::ClientIdTooLong(self.client_id.len()));
+        }
+        // [MQTT-3.1.3-7]: a zero-length client id requires CleanSession = 1.
+        if self.client_id.is_empty() && !self.clean_session {
+            return Err(OptionsError::EmptyClientIdNeedsCleanSession);
+        }
+        if self.keep_alive.as_secs() > u64::from(u16::MAX) {
+            return Err(OptionsError::KeepAliveTooLong(self.keep_alive.as_secs()));
+        }
+        if let Some(credentials) = &self.credentials {
+            if credentials.username.is_empty() {
+                return Err(OptionsError::EmptyUsername);
+            }
+            let password_len = credentials.password.as_ref().map_or(0, String::len);
+            if credentials.username.len() > MAX_STRING_LEN || password_len > MAX_STRING_LEN {
+                return Err(OptionsError::CredentialsTooLong);
+            }
+        }
+        if let Some(will) = &self.last_will {
+            validate_topic_name(&will.topic).map_err(OptionsError::WillTopic)?;
+            if will.payload.len() > MAX_STRING_LEN {
+                return Err(OptionsError::WillPayloadTooLong(will.payload.len()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Keepalive as it goes on the wire (whole seconds; validated to fit a `u16`).
+    pub(crate) fn keep_alive_secs(&self) -> u16 {
+        u16::try_from(self.keep_alive.as_secs()).unwrap_or(u16::MAX)
+    }
+}

@@ -1,0 +1,368 @@
+//! The client session: a state machine driven by inputs, drained through `poll_output`.
+//!
+//! ```text
+//!   Disconnected ──handle_transport_open──▶ AwaitingConnAck ──CONNACK 0──▶ Connected
+//!        ▲                                     │  refused / timeout            │
+//!        └──────────── Event::Closed ◀─────────┴───────────────────────────────┘
+//!              (refusal, protocol error, keepalive timeout, transport closed, disconnect)
+//! ```
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use mqttbytes::v4::{self, Packet};
+use mqttbytes::QoS;
+
+use crate::codec::{encode, Decoder};
+use crate::error::{CloseReason, CommandError, OptionsError};
+use crate::event::{Direction, Event, Output, PacketKind};
+use crate::options::ConnectOptions;
+use crate::store::{Outgoing, OutgoingStage, Store};
+use crate::time::Instant;
+use crate::topic::{validate_topic_filter, validate_topic_name};
+
+/// Largest remaining length MQTT's variable-length header can express [MQTT-2.2.3].
+const MAX_REMAINING_LENGTH: usize = 268_435_455;
+
+/// Where the session stands, for display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// No transport, or the last one ended.
+    Disconnected,
+    /// CONNECT sent; only CONNACK is acceptable now [MQTT-3.2.0-1].
+    AwaitingConnAck,
+    /// CONNACK accepted the connection.
+    Connected,
+}
+
+/// What belongs to one transport connection and dies with it.
+#[derive(Debug)]
+pub(crate) struct Link {
+    pub(crate) phase: Phase,
+    pub(crate) decoder: Decoder,
+    /// When CONNACK must have arrived by.
+    connack_deadline: Instant,
+    /// When we last sent anything: keepalive counts from here [MQTT-3.1.2-23].
+    last_sent: Instant,
+    /// Set while a PINGREQ waits for its PINGRESP.
+    pub(crate) pingresp_deadline: Option<Instant>,
+}
+
+/// A sans-IO MQTT 3.1.1 client session. See the crate documentation for how to drive it.
+#[derive(Debug)]
+pub struct Session {
+    pub(crate) options: ConnectOptions,
+    pub(crate) store: Store,
+    pub(crate) link: Option<Link>,
+    transmits: VecDeque<Bytes>,
+    events: VecDeque<Event>,
+    trace_control_packets: bool,
+}
+
+impl Session {
+    /// A disconnected session with validated options.
+    pub fn new(options: ConnectOptions) -> Result<Self, OptionsError> {
+        options.validate()?;
+        Ok(Self {
+            options,
+            store: Store::default(),
+            link: None,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            trace_control_packets: false,
+        })
+    }
+
+    /// Also report every control packet (acks, pings…) as [`Event::Control`].
+    pub fn set_trace_control_packets(&mut self, on: bool) {
+        self.trace_control_packets = on;
+    }
+
+    /// The connection phase.
+    pub fn phase(&self) -> Phase {
+        self.link.as_ref().map_or(Phase::Disconnected, |l| l.phase)
+    }
+
+    /// The options this session connects with.
+    pub fn options(&self) -> &ConnectOptions {
+        &self.options
+    }
+
+    /// State that outlives a connection (subscriptions, messages in flight).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    // ----- inputs from the transport -----
+
+    /// The transport is open: send CONNECT and wait for CONNACK.
+    pub fn handle_transport_open(&mut self, now: Instant) {
+        self.link = Some(Link {
+            phase: Phase::AwaitingConnAck,
+            decoder: Decoder::new(self.options.max_inbound_packet),
+            connack_deadline: now + self.options.connect_timeout,
+            last_sent: now,
+            pingresp_deadline: None,
+        });
+        let o = &self.options;
+        let mut connect = v4::Connect::new(o.client_id.clone());
+        connect.keep_alive = o.keep_alive_secs();
+        connect.clean_session = o.clean_session;
+        connect.login = o
+            .credentials
+            .as_ref()
+            .map(|c| v4::Login::new(c.username.clone(), c.password.clone().unwrap_or_default()));
+        connect.last_will = o.last_will.as_ref().map(|w| v4::LastWill {
+            topic: w.topic.clone(),
+            message: w.payload.clone(),
+            qos: w.qos,
+            retain: w.retain,
+        });
+        self.send(now, &Packet::Connect(connect), PacketKind::Connect);
+    }
+
+    /// Bytes arrived, cut anywhere: reassemble and handle every whole packet.
+    pub fn handle_bytes(&mut self, now: Instant, bytes: &[u8]) {
+        let Some(link) = self.link.as_mut() else {
+            return; // Late bytes after close: nothing to do with them.
+        };
+        link.decoder.extend(bytes);
+        loop {
+            let Some(link) = self.link.as_mut() else {
+                return; // A packet closed the connection; ignore what followed it.
+            };
+            match link.decoder.next_packet() {
+                Ok(Some(packet)) => self.handle_packet(now, packet),
+                Ok(None) => return,
+                Err(error) => return self.close(CloseReason::Protocol(error)),
+            }
+        }
+    }
+
+    /// The transport closed (or failed). `detail` says why, in words.
+    pub fn handle_transport_closed(&mut self, _now: Instant, detail: impl Into<String>) {
+        if self.link.is_some() {
+            self.close(CloseReason::TransportClosed(detail.into()));
+        }
+    }
+
+    /// The transport reports a protocol violation it detected itself (e.g. a text frame).
+    pub fn handle_transport_error(&mut self, _now: Instant, error: crate::ProtocolError) {
+        if self.link.is_some() {
+            self.close(CloseReason::Protocol(error));
+        }
+    }
+
+    /// The clock reached a deadline returned by [`Output::Timeout`] (or later).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Some(link) = self.link.as_ref() else {
+            return;
+        };
+        match link.phase {
+            Phase::AwaitingConnAck if now >= link.connack_deadline => {
+                let secs = self.options.connect_timeout.as_secs();
+                self.close(CloseReason::ConnectTimeout(secs));
+            }
+            Phase::Connected => {
+                if link.pingresp_deadline.is_some_and(|d| now >= d) {
+                    let secs = self.options.ping_timeout.as_secs();
+                    self.close(CloseReason::KeepAliveTimeout(secs));
+                } else if link.pingresp_deadline.is_none()
+                    && self.keepalive_deadline().is_some_and(|d| now >= d)
+                {
+                    self.send(now, &Packet::PingReq, PacketKind::PingReq);
+                    if let Some(link) = self.link.as_mut() {
+                        link.pingresp_deadline = Some(now + self.options.ping_timeout);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ----- commands from the application -----
+
+    /// Publishes a message. Returns its packet id (`None` for QoS 0).
+    pub fn publish(
+        &mut self,
+        now: Instant,
+        topic: &str,
+        payload: Bytes,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<Option<u16>, CommandError> {
+        self.require_connected()?;
+        validate_topic_name(topic).map_err(CommandError::InvalidTopic)?;
+        let size = 2 + topic.len() + payload.len() + if qos == QoS::AtMostOnce { 0 } else { 2 };
+        if size > MAX_REMAINING_LENGTH {
+            return Err(CommandError::PayloadTooLarge {
+                size: payload.len(),
+                max: MAX_REMAINING_LENGTH - (size - payload.len()),
+            });
+        }
+        let mut packet = v4::Publish::from_bytes(topic, qos, payload.clone());
+        packet.retain = retain;
+        let pkid = match qos {
+            QoS::AtMostOnce => None,
+            QoS::AtLeastOnce | QoS::ExactlyOnce => {
+                let stage = if qos == QoS::AtLeastOnce {
+                    OutgoingStage::AwaitingPubAck
+                } else {
+                    OutgoingStage::AwaitingPubRec
+                };
+                let outgoing = Outgoing {
+                    topic: topic.to_string(),
+                    payload,
+                    qos,
+                    retain,
+                    stage,
+                };
+                Some(self.store.start_publish(outgoing)?)
+            }
+        };
+        packet.pkid = pkid.unwrap_or(0);
+        self.send_untraced(now, &Packet::Publish(packet));
+        Ok(pkid)
+    }
+
+    /// Subscribes to filters, each with its maximum QoS. Returns the SUBSCRIBE's packet id.
+    pub fn subscribe(
+        &mut self,
+        now: Instant,
+        filters: Vec<(String, QoS)>,
+    ) -> Result<u16, CommandError> {
+        self.require_connected()?;
+        if filters.is_empty() {
+            return Err(CommandError::NoFilters); // [MQTT-3.8.3-3]
+        }
+        for (filter, _) in &filters {
+            validate_topic_filter(filter).map_err(|error| CommandError::InvalidFilter {
+                filter: filter.clone(),
+                error,
+            })?;
+        }
+        let mut packet = v4::Subscribe::empty_subscribe();
+        for (filter, qos) in &filters {
+            packet.add(filter.clone(), *qos);
+        }
+        let pkid = self.store.start_subscribe(filters)?;
+        packet.pkid = pkid;
+        self.send(now, &Packet::Subscribe(packet), PacketKind::Subscribe(pkid));
+        Ok(pkid)
+    }
+
+    /// Unsubscribes from filters. Returns the UNSUBSCRIBE's packet id.
+    pub fn unsubscribe(&mut self, now: Instant, filters: Vec<String>) -> Result<u16, CommandError> {
+        self.require_connected()?;
+        if filters.is_empty() {
+            return Err(CommandError::NoFilters); // [MQTT-3.10.3-2]
+        }
+        for filter in &filters {
+            validate_topic_filter(filter).map_err(|error| CommandError::InvalidFilter {
+                filter: filter.clone(),
+                error,
+            })?;
+        }
+        let pkid = self.store.start_unsubscribe(filters.clone())?;
+        let packet = v4::Unsubscribe {
+            pkid,
+            topics: filters,
+        };
+        self.send(
+            now,
+            &Packet::Unsubscribe(packet),
+            PacketKind::Unsubscribe(pkid),
+        );
+        Ok(pkid)
+    }
+
+    /// Ends the connection cleanly: DISCONNECT (if connected), then [`Event::Closed`].
+    /// The broker then discards the last will [MQTT-3.14.4-3].
+    pub fn disconnect(&mut self, now: Instant) {
+        if self.phase() == Phase::Connected {
+            self.send(now, &Packet::Disconnect, PacketKind::Disconnect);
+        }
+        if self.link.is_some() {
+            self.close(CloseReason::ClientDisconnect);
+        }
+    }
+
+    // ----- outputs -----
+
+    /// The next output. Drain until [`Output::Timeout`] or [`Output::Idle`].
+    pub fn poll_output(&mut self) -> Output {
+        if let Some(bytes) = self.transmits.pop_front() {
+            return Output::Transmit(bytes);
+        }
+        if let Some(event) = self.events.pop_front() {
+            return Output::Event(event);
+        }
+        match self.poll_timeout() {
+            Some(at) => Output::Timeout(at),
+            None => Output::Idle,
+        }
+    }
+
+    /// The earliest deadline, if any.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let link = self.link.as_ref()?;
+        match link.phase {
+            Phase::AwaitingConnAck => Some(link.connack_deadline),
+            Phase::Connected => link.pingresp_deadline.or_else(|| self.keepalive_deadline()),
+            Phase::Disconnected => None,
+        }
+    }
+
+    // ----- internals shared with `inbound` -----
+
+    fn keepalive_deadline(&self) -> Option<Instant> {
+        let link = self.link.as_ref()?;
+        (!self.options.keep_alive.is_zero()).then(|| link.last_sent + self.options.keep_alive)
+    }
+
+    fn require_connected(&self) -> Result<(), CommandError> {
+        match self.phase() {
+            Phase::Connected => Ok(()),
+            _ => Err(CommandError::NotConnected),
+        }
+    }
+
+    /// Encodes and queues one packet, and traces it as a control packet.
+    pub(crate) fn send(&mut self, now: Instant, packet: &Packet, kind: PacketKind) {
+        self.send_untraced(now, packet);
+        self.trace(Direction::Sent, kind);
+    }
+
+    fn send_untraced(&mut self, now: Instant, packet: &Packet) {
+        match encode(packet) {
+            Ok(bytes) => {
+                self.transmits.push_back(bytes);
+                if let Some(link) = self.link.as_mut() {
+                    link.last_sent = now;
+                }
+            }
+            // Unreachable after validation; report rather than panic.
+            Err(e) => self.warn(format!("could not encode a packet: {e:?}")),
+        }
+    }
+
+    pub(crate) fn trace(&mut self, direction: Direction, packet: PacketKind) {
+        if self.trace_control_packets {
+            self.events.push_back(Event::Control { direction, packet });
+        }
+    }
+
+    pub(crate) fn emit(&mut self, event: Event) {
+        self.events.push_back(event);
+    }
+
+    pub(crate) fn warn(&mut self, text: String) {
+        self.events.push_back(Event::Warning(text));
+    }
+
+    /// Ends the connection: drop per-connection state, tell the application.
+    pub(crate) fn close(&mut self, reason: CloseReason) {
+        self.link = None;
+        self.events.push_back(Event::Closed(reason));
+    }
+}

@@ -1,0 +1,228 @@
+//! State that outlives one connection: packet identifiers, messages in flight,
+//! subscriptions, and QoS 2 ids awaiting PUBREL.
+//!
+//! Kept apart from the per-connection record so that a later reconnect can resend what
+//! is unacknowledged (with DUP set, [MQTT-4.4.0-1]) without a second state machine.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::Bytes;
+use mqttbytes::QoS;
+
+use crate::error::CommandError;
+
+/// Where an outgoing QoS 1/2 message stands in its handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutgoingStage {
+    /// QoS 1 sent, waiting for PUBACK.
+    AwaitingPubAck,
+    /// QoS 2 sent, waiting for PUBREC.
+    AwaitingPubRec,
+    /// PUBREL sent, waiting for PUBCOMP. The message itself may be forgotten.
+    AwaitingPubComp,
+}
+
+/// An outgoing message not yet fully acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub topic: String,
+    pub payload: Bytes,
+    pub qos: QoS,
+    pub retain: bool,
+    pub stage: OutgoingStage,
+}
+
+/// What a packet identifier is currently used for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Use {
+    Publish(Outgoing),
+    Subscribe(Vec<(String, QoS)>),
+    Unsubscribe(Vec<String>),
+}
+
+/// Session state that belongs to the client, not to one connection.
+#[derive(Debug, Default)]
+pub struct Store {
+    last_pkid: u16,
+    in_use: BTreeMap<u16, Use>,
+    /// Inbound QoS 2 ids whose PUBREL has not arrived [MQTT-4.3.3-2].
+    awaiting_pubrel: BTreeSet<u16>,
+    /// Filters the broker granted, with the granted QoS.
+    subscriptions: BTreeMap<String, QoS>,
+}
+
+impl Store {
+    /// A fresh packet identifier: never 0 [MQTT-2.3.1-1], wrapping after 65,535, never
+    /// one still in use [MQTT-2.3.1-2].
+    fn allocate(&mut self) -> Result<u16, CommandError> {
+        if self.in_use.len() >= usize::from(u16::MAX) {
+            return Err(CommandError::NoPacketIdAvailable);
+        }
+        let mut candidate = self.last_pkid;
+        loop {
+            candidate = candidate.checked_add(1).unwrap_or(1);
+            if !self.in_use.contains_key(&candidate) {
+                self.last_pkid = candidate;
+                return Ok(candidate);
+            }
+        }
+    }
+
+    pub(crate) fn start_publish(&mut self, message: Outgoing) -> Result<u16, CommandError> {
+        let pkid = self.allocate()?;
+        self.in_use.insert(pkid, Use::Publish(message));
+        Ok(pkid)
+    }
+
+    pub(crate) fn start_subscribe(
+        &mut self,
+        filters: Vec<(String, QoS)>,
+    ) -> Result<u16, CommandError> {
+        let pkid = self.allocate()?;
+        self.in_use.insert(pkid, Use::Subscribe(filters));
+        Ok(pkid)
+    }
+
+    pub(crate) fn start_unsubscribe(&mut self, filters: Vec<String>) -> Result<u16, CommandError> {
+        let pkid = self.allocate()?;
+        self.in_use.insert(pkid, Use::Unsubscribe(filters));
+        Ok(pkid)
+    }
+
+    /// The stage of an outgoing publish, if `pkid` is one.
+    pub fn outgoing_stage(&self, pkid: u16) -> Option<OutgoingStage> {
+        match self.in_use.get(&pkid) {
+            Some(Use::Publish(o)) => Some(o.stage),
+            _ => None,
+        }
+    }
+
+    /// Moves an outgoing QoS 2 message from PUBREC to PUBCOMP; the payload is dropped.
+    pub(crate) fn publish_received(&mut self, pkid: u16) -> bool {
+        match self.in_use.get_mut(&pkid) {
+            Some(Use::Publish(o)) if o.stage == OutgoingStage::AwaitingPubRec => {
+                o.stage = OutgoingStage::AwaitingPubComp;
+                o.payload = Bytes::new();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Releases an outgoing publish that reached `stage`; returns its QoS.
+    pub(crate) fn finish_publish(&mut self, pkid: u16, stage: OutgoingStage) -> Option<QoS> {
+        match self.in_use.get(&pkid) {
+            Some(Use::Publish(o)) if o.stage == stage => {
+                let qos = o.qos;
+                self.in_use.remove(&pkid);
+                Some(qos)
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn finish_subscribe(&mut self, pkid: u16) -> Option<Vec<(String, QoS)>> {
+        match self.in_use.remove(&pkid) {
+            Some(Use::Subscribe(filters)) => Some(filters),
+            Some(other) => {
+                self.in_use.insert(pkid, other);
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub(crate) fn finish_unsubscribe(&mut self, pkid: u16) -> Option<Vec<String>> {
+        match self.in_use.remove(&pkid) {
+            Some(Use::Unsubscribe(filters)) => {
+                for f in &filters {
+                    self.subscriptions.remove(f);
+                }
+                Some(filters)
+            }
+            Some(other) => {
+                self.in_use.insert(pkid, other);
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub(crate) fn record_subscription(&mut self, filter: String, qos: QoS) {
+        self.subscriptions.insert(filter, qos);
+    }
+
+    /// Returns true if this QoS 2 id is new (deliver), false if it is a resend.
+    pub(crate) fn receive_qos2(&mut self, pkid: u16) -> bool {
+        self.awaiting_pubrel.insert(pkid)
+    }
+
+    pub(crate) fn release_qos2(&mut self, pkid: u16) -> bool {
+        self.awaiting_pubrel.remove(&pkid)
+    }
+
+    /// The broker holds no session for us [MQTT-3.2.2-2]: forget what only made sense
+    /// with its state (inbound QoS 2 ids and granted subscriptions).
+    pub(crate) fn broker_session_lost(&mut self) {
+        self.awaiting_pubrel.clear();
+        self.subscriptions.clear();
+    }
+
+    /// Subscriptions the broker granted, with their QoS.
+    pub fn subscriptions(&self) -> impl Iterator<Item = (&str, QoS)> {
+        self.subscriptions.iter().map(|(f, q)| (f.as_str(), *q))
+    }
+
+    /// Number of packet ids in use (publishes in flight plus pending (un)subscribes).
+    pub fn in_flight(&self) -> usize {
+        self.in_use.len()
+    }
+
+    /// Whether `pkid` is currently in use.
+    pub fn is_in_use(&self, pkid: u16) -> bool {
+        self.in_use.contains_key(&pkid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message() -> Outgoing {
+        Outgoing {
+            topic: "t".into(),
+            payload: Bytes::new(),
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            stage: OutgoingStage::AwaitingPubAck,
+        }
+    }
+
+    #[test]
+    fn packet_ids_wrap_past_65535_to_1_and_skip_ids_in_flight() {
+        let mut store = Store {
+            last_pkid: 65_534,
+            ..Store::default()
+        };
+        store.in_use.insert(1, Use::Unsubscribe(vec![]));
+        assert_eq!(store.start_publish(message()), Ok(65_535));
+        assert_eq!(store.start_publish(message()), Ok(2));
+    }
+
+    #[test]
+    fn no_id_is_handed_out_when_all_are_in_flight() {
+        let mut store = Store::default();
+        for _ in 0..65_535 {
+            store.start_publish(message()).expect("an id is free");
+        }
+        assert_eq!(
+            store.start_publish(message()),
+            Err(CommandError::NoPacketIdAvailable)
+        );
+        assert_eq!(
+            store.finish_publish(7, OutgoingStage::AwaitingPubAck),
+            Some(QoS::AtLeastOnce)
+        );
+        assert_eq!(store.start_publish(message()), Ok(7));
+    }
+}

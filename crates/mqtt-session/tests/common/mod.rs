@@ -1,0 +1,112 @@
+//! A scripted broker peer and a virtual clock driving one [`Session`].
+#![allow(dead_code)] // Each test file uses a different part of the harness.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use mqtt_session::codec::encode;
+use mqtt_session::{ConnectOptions, Event, Instant, Output, Session};
+use mqttbytes::v4::{self, ConnectReturnCode, Packet};
+
+/// The session under test, what it sent (decoded as the broker would) and what it said.
+pub struct Harness {
+    pub session: Session,
+    pub now: Instant,
+    pub sent: Vec<Packet>,
+    pub events: Vec<Event>,
+    pub deadline: Option<Instant>,
+}
+
+impl Harness {
+    pub fn new(options: ConnectOptions) -> Self {
+        let session = Session::new(options).expect("valid options");
+        Self {
+            session,
+            now: Instant::from_millis(1_000),
+            sent: vec![],
+            events: vec![],
+            deadline: None,
+        }
+    }
+
+    /// Opens the transport and answers CONNECT with a successful CONNACK.
+    pub fn connected(options: ConnectOptions) -> Self {
+        let mut h = Self::new(options);
+        h.session.handle_transport_open(h.now);
+        h.drain();
+        assert!(matches!(h.take_sent().as_slice(), [Packet::Connect(_)]));
+        h.broker_sends(Packet::ConnAck(v4::ConnAck::new(
+            ConnectReturnCode::Success,
+            false,
+        )));
+        assert_eq!(
+            h.take_events(),
+            vec![Event::Connected {
+                session_present: false
+            }]
+        );
+        h
+    }
+
+    /// Drains outputs as the IO layer must after every input.
+    pub fn drain(&mut self) {
+        loop {
+            match self.session.poll_output() {
+                Output::Transmit(bytes) => self.sent.push(decode_exactly_one(&bytes)),
+                Output::Event(event) => self.events.push(event),
+                Output::Timeout(at) => {
+                    self.deadline = Some(at);
+                    return;
+                }
+                Output::Idle => {
+                    self.deadline = None;
+                    return;
+                }
+            }
+        }
+    }
+
+    pub fn broker_sends(&mut self, packet: Packet) {
+        let bytes = encode(&packet).expect("test packet encodes");
+        self.broker_sends_bytes(&bytes);
+    }
+
+    pub fn broker_sends_bytes(&mut self, bytes: &[u8]) {
+        self.session.handle_bytes(self.now, bytes);
+        self.drain();
+    }
+
+    /// Moves the virtual clock forward, firing every deadline on the way.
+    pub fn advance(&mut self, by: Duration) {
+        let target = self.now + by;
+        while let Some(deadline) = self.deadline.filter(|d| *d <= target) {
+            self.now = self.now.max(deadline);
+            self.session.handle_timeout(self.now);
+            self.drain();
+        }
+        self.now = target;
+    }
+
+    pub fn take_sent(&mut self) -> Vec<Packet> {
+        std::mem::take(&mut self.sent)
+    }
+
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+}
+
+/// Every transmit must hold exactly one whole packet (one per WebSocket message).
+pub fn decode_exactly_one(bytes: &Bytes) -> Packet {
+    let mut buffer = BytesMut::from(&bytes[..]);
+    let packet = v4::read(&mut buffer, usize::MAX).expect("the session sent a whole, valid packet");
+    assert!(buffer.is_empty(), "a transmit held more than one packet");
+    packet
+}
+
+pub fn bytes_of(packets: &[Packet]) -> Vec<u8> {
+    packets
+        .iter()
+        .flat_map(|p| encode(p).expect("encodes").to_vec())
+        .collect()
+}
