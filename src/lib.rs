@@ -1,0 +1,13 @@
+//! mqtt-playground: a browser MQTT client. The protocol lives in the sans-IO
+//! `mqtt-session` crate; this crate moves bytes and timers between it and a WebSocket
+//! ([`transport`], [`client`]) and renders what happens ([`state`], [`ui`]).
+
+pub mod app;
+pub mod client;
+pub mod live_log;
+pub mod log;
+pub mod state;
+pub mod transport;
+pub mod ui;
+
+pub use app::App;

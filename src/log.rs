@@ -1,0 +1,209 @@
+//! The live log's storage: a bounded ring of entries that counts what it drops.
+//!
+//! Pushing is O(1) and never allocates beyond the capacity, so a flood costs memory in
+//! proportion to the capacity, not to the flood. Rendering is someone else's job (see
+//! `ui::log_view`), done at most once per animation frame.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use mqtt_session::QoS;
+
+/// Default number of entries kept.
+pub const DEFAULT_CAPACITY: usize = 10_000;
+
+/// Which way an entry went, or what kind of note it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    In,
+    Out,
+    Info,
+    Error,
+}
+
+/// What an entry holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    Message {
+        topic: String,
+        qos: QoS,
+        retain: bool,
+        payload: Bytes,
+    },
+    Note(String),
+}
+
+/// One line of the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    /// Unique and increasing: the key of the entry's row.
+    pub id: u64,
+    /// Wall-clock time, milliseconds since the Unix epoch.
+    pub at_ms: f64,
+    pub direction: Direction,
+    pub body: Body,
+}
+
+/// A bounded log.
+#[derive(Debug)]
+pub struct MessageLog {
+    entries: VecDeque<LogEntry>,
+    capacity: usize,
+    dropped: u64,
+    next_id: u64,
+}
+
+impl MessageLog {
+    /// An empty log keeping at most `capacity` entries (at least one).
+    pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        Self {
+            entries: VecDeque::with_capacity(capacity.min(1024)),
+            capacity,
+            dropped: 0,
+            next_id: 0,
+        }
+    }
+
+    /// Appends an entry, dropping the oldest when full.
+    pub fn push(&mut self, at_ms: f64, direction: Direction, body: Body) {
+        if self.entries.len() == self.capacity {
+            self.entries.pop_front();
+            self.dropped += 1;
+        }
+        self.entries.push_back(LogEntry {
+            id: self.next_id,
+            at_ms,
+            direction,
+            body,
+        });
+        self.next_id += 1;
+    }
+
+    /// Entries kept now.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Entries dropped because the log was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The entry at `index` (0 = oldest kept).
+    pub fn get(&self, index: usize) -> Option<&LogEntry> {
+        self.entries.get(index)
+    }
+
+    /// The entry with this id, if still kept.
+    pub fn by_id(&self, id: u64) -> Option<&LogEntry> {
+        let first = self.entries.front()?.id;
+        let index = usize::try_from(id.checked_sub(first)?).ok()?;
+        self.entries.get(index)
+    }
+
+    /// Entries `start..end` (clamped).
+    pub fn range(&self, start: usize, end: usize) -> impl Iterator<Item = &LogEntry> {
+        let end = end.min(self.entries.len());
+        self.entries.range(start.min(end)..end)
+    }
+
+    /// Forgets every entry and the dropped count.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.dropped = 0;
+    }
+}
+
+/// A payload as a person should see it: text when it is UTF-8, hex otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayloadView {
+    Text(String),
+    Hex(String),
+}
+
+impl PayloadView {
+    /// At most `limit` bytes of `payload`, ready for a text node.
+    pub fn of(payload: &[u8], limit: usize) -> Self {
+        let shown = &payload[..payload.len().min(limit)];
+        match std::str::from_utf8(shown) {
+            Ok(text) => PayloadView::Text(text.to_string()),
+            // Cut in the middle of a character by `limit`: still text.
+            Err(e) if e.error_len().is_none() && shown.len() < payload.len() => {
+                PayloadView::Text(String::from_utf8_lossy(&shown[..e.valid_up_to()]).into_owned())
+            }
+            Err(_) => PayloadView::Hex(hex(shown)),
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            PayloadView::Text(t) | PayloadView::Hex(t) => t,
+        }
+    }
+
+    pub fn is_hex(&self) -> bool {
+        matches!(self, PayloadView::Hex(_))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn note(log: &mut MessageLog, n: u32) {
+        log.push(0.0, Direction::Info, Body::Note(n.to_string()));
+    }
+
+    #[wasm_bindgen_test]
+    fn a_full_log_drops_the_oldest_and_counts_them() {
+        let mut log = MessageLog::new(3);
+        for n in 0..5 {
+            note(&mut log, n);
+        }
+        assert_eq!(log.len(), 3);
+        assert_eq!(log.dropped(), 2);
+        assert_eq!(log.get(0).map(|e| e.id), Some(2));
+        assert_eq!(log.by_id(4).map(|e| e.id), Some(4));
+        assert!(log.by_id(1).is_none());
+        assert_eq!(log.range(1, 99).count(), 2);
+    }
+
+    #[wasm_bindgen_test]
+    fn payloads_are_text_when_utf8_and_hex_otherwise() {
+        assert_eq!(
+            PayloadView::of("21.5 °C".as_bytes(), 100),
+            PayloadView::Text("21.5 °C".into())
+        );
+        assert_eq!(
+            PayloadView::of(&[0xff, 0x00, 0x10], 100),
+            PayloadView::Hex("ff 00 10".into())
+        );
+        // A limit that cuts a character is still shown as text.
+        assert_eq!(
+            PayloadView::of("é".as_bytes(), 1),
+            PayloadView::Text(String::new())
+        );
+    }
+}

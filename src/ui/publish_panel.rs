@@ -1,0 +1,58 @@
+use leptos::prelude::*;
+use mqtt_session::QoS;
+
+use super::QosSelect;
+use crate::state::ClientState;
+
+/// Topic, payload, QoS and retain; publishes on submit (Ctrl+Enter in the payload).
+#[component]
+pub fn PublishPanel() -> impl IntoView {
+    let state = expect_context::<ClientState>();
+    let topic = RwSignal::new("sensor/temperature".to_string());
+    let payload = RwSignal::new("21.5".to_string());
+    let qos = RwSignal::new(QoS::AtMostOnce);
+    let retain = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+
+    let publish = move || {
+        let result = state.publish(
+            topic.get_untracked().trim(),
+            payload.get_untracked().into_bytes(),
+            qos.get_untracked(),
+            retain.get_untracked(),
+        );
+        error.set(result.err());
+    };
+
+    view! {
+        <section class="panel publish">
+            <h2>"Publish"</h2>
+            <form on:submit=move |ev| { ev.prevent_default(); publish() }>
+                <input type="text" data-testid="publish-topic" spellcheck="false" placeholder="topic"
+                    bind:value=topic />
+                <textarea data-testid="publish-payload" rows="3" spellcheck="false" placeholder="payload"
+                    prop:value=move || payload.get()
+                    on:input=move |ev| payload.set(event_target_value(&ev))
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
+                            ev.prevent_default();
+                            publish();
+                        }
+                    }
+                ></textarea>
+                <div class="row">
+                    <QosSelect value=qos testid="publish-qos" />
+                    <label class="check">
+                        <input type="checkbox" data-testid="publish-retain" bind:checked=retain />
+                        <span>"Retain"</span>
+                    </label>
+                    <span class="grow"></span>
+                    <button type="submit" class="primary" data-testid="publish-button">"Publish"</button>
+                </div>
+            </form>
+            <Show when=move || error.get().is_some()>
+                <p class="form-error" role="alert">{move || error.get().unwrap_or_default()}</p>
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,9 @@
+//! Browser tests: the app's connection code and components in headless Chromium against
+//! real brokers over real WebSockets (the lab's embedded broker and mosquitto, started on
+//! free ports by `cargo xtask test`).
+
+mod client;
+mod support;
+mod ui;
+
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

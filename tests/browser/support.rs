@@ -1,0 +1,176 @@
+//! Shared helpers: broker addresses (given at compile time by `cargo xtask test`), a
+//! bounded wait for conditions, and DOM helpers that act as a user would.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_timers::future::TimeoutFuture;
+use mqtt_playground::client::{BrokerSettings, ClientEvent, MqttClient};
+use mqtt_session::Event;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement, HtmlInputElement};
+
+// `option_env!` rather than `env!`: the crate must still build (for clippy) without the
+// brokers; a test run without them fails with the message below.
+/// The lab's WebSocket URL, e.g. `ws://127.0.0.1:40123/mqtt`.
+#[allow(clippy::option_env_unwrap)]
+pub fn lab_url() -> &'static str {
+    option_env!("MQTT_LAB_WS_URL")
+        .expect("MQTT_LAB_WS_URL is not set: run the browser tests with `cargo xtask test`")
+}
+
+/// mosquitto's WebSocket URL (password file with the seed's user).
+#[allow(clippy::option_env_unwrap)]
+pub fn mosquitto_url() -> &'static str {
+    option_env!("MQTT_MOSQUITTO_WS_URL")
+        .expect("MQTT_MOSQUITTO_WS_URL is not set: run the browser tests with `cargo xtask test`")
+}
+
+pub fn mosquitto_user() -> (&'static str, &'static str) {
+    (
+        option_env!("MQTT_MOSQUITTO_USERNAME").unwrap_or("student"),
+        option_env!("MQTT_MOSQUITTO_PASSWORD").unwrap_or("i_make_mqtt_cool"),
+    )
+}
+
+/// A topic prefix no other test (or earlier run against a long-lived broker) uses.
+pub fn unique(prefix: &str) -> String {
+    let n = (js_sys::Math::random() * 1e9) as u64;
+    format!("playground-test/{prefix}/{n}")
+}
+
+pub fn settings(url: &str, user: Option<(&str, &str)>) -> BrokerSettings {
+    BrokerSettings {
+        url: url.to_string(),
+        client_id: unique("c").replace('/', "-"),
+        username: user.map(|u| u.0.to_string()).unwrap_or_default(),
+        password: user.map(|u| u.1.to_string()).unwrap_or_default(),
+        keep_alive_secs: 30,
+        clean_session: true,
+    }
+}
+
+/// Polls `condition` every 10 ms; fails the test after `seconds`. A guard against hangs,
+/// not a delay: the test goes on the moment the condition holds.
+pub async fn until(what: &str, seconds: f64, mut condition: impl FnMut() -> bool) {
+    let start = js_sys::Date::now();
+    while !condition() {
+        if js_sys::Date::now() - start > seconds * 1000.0 {
+            panic!("timed out after {seconds} s waiting for: {what}");
+        }
+        TimeoutFuture::new(10).await;
+    }
+}
+
+/// A client plus everything it reported.
+pub struct Recorder {
+    pub client: MqttClient,
+    pub events: Rc<RefCell<Vec<ClientEvent>>>,
+}
+
+impl Recorder {
+    pub fn connect(settings: &BrokerSettings) -> Self {
+        let events = Rc::new(RefCell::new(Vec::new()));
+        let sink = events.clone();
+        let client = MqttClient::connect(settings, move |e| sink.borrow_mut().push(e))
+            .expect("the client starts");
+        Self { client, events }
+    }
+
+    /// Waits for a session event matching `pick` and returns what it extracted.
+    pub async fn wait_for<T>(&self, what: &str, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+        let mut found = None;
+        until(what, 10.0, || {
+            found = self.events.borrow().iter().find_map(|e| match e {
+                ClientEvent::Session(e) => pick(e),
+                _ => None,
+            });
+            found.is_some()
+        })
+        .await;
+        found.expect("found")
+    }
+
+    pub async fn connected(settings: &BrokerSettings) -> Self {
+        let r = Self::connect(settings);
+        r.wait_for("CONNACK", |e| match e {
+            Event::Connected { .. } => Some(()),
+            Event::Closed(reason) => panic!("connection failed: {reason}"),
+            _ => None,
+        })
+        .await;
+        r
+    }
+}
+
+/// A fresh element in the page for one test's component tree.
+pub fn test_root() -> HtmlElement {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document");
+    let root = document
+        .create_element("div")
+        .expect("div")
+        .unchecked_into::<HtmlElement>();
+    document
+        .body()
+        .expect("body")
+        .append_child(&root)
+        .expect("appended");
+    root
+}
+
+pub fn by_testid(root: &Element, id: &str) -> Element {
+    root.query_selector(&format!("[data-testid='{id}']"))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("no element with data-testid='{id}'"))
+}
+
+pub fn all_by_testid(root: &Element, id: &str) -> Vec<Element> {
+    let list = root
+        .query_selector_all(&format!("[data-testid='{id}']"))
+        .expect("valid selector");
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into().ok())
+        .collect()
+}
+
+/// Types into an input or textarea the way a user does (value + `input` event).
+pub fn type_into(root: &Element, id: &str, text: &str) {
+    let el = by_testid(root, id);
+    if let Some(input) = el.dyn_ref::<HtmlInputElement>() {
+        input.set_value(text);
+    } else if let Some(area) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        area.set_value(text);
+    }
+    dispatch(&el, "input");
+}
+
+/// Chooses an option of a `<select>`.
+pub fn choose(root: &Element, id: &str, value: &str) {
+    let el = by_testid(root, id);
+    el.unchecked_ref::<web_sys::HtmlSelectElement>()
+        .set_value(value);
+    dispatch(&el, "change");
+}
+
+pub fn click(root: &Element, id: &str) {
+    by_testid(root, id).unchecked_into::<HtmlElement>().click();
+}
+
+fn dispatch(el: &Element, kind: &str) {
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let event = web_sys::Event::new_with_event_init_dict(kind, &init).expect("event");
+    el.dispatch_event(&event).expect("dispatched");
+}
+
+pub fn text_of(root: &Element, id: &str) -> String {
+    by_testid(root, id).text_content().unwrap_or_default()
+}
+
+pub fn attr_of(root: &Element, id: &str, attr: &str) -> String {
+    by_testid(root, id).get_attribute(attr).unwrap_or_default()
+}
