@@ -111,7 +111,9 @@ impl MqttClient {
             }
         })?;
         inner.borrow_mut().transport = Some(transport);
-        Ok(Self { inner })
+        let client = Self { inner };
+        client.command(|s, now| s.handle_transport_connecting(now));
+        Ok(client)
     }
 
     /// Where the MQTT session stands.

@@ -26,6 +26,13 @@ pub fn mosquitto_url() -> &'static str {
         .expect("MQTT_MOSQUITTO_WS_URL is not set: run the browser tests with `cargo xtask test`")
 }
 
+/// A WebSocket URL on which nothing listens (given by `cargo xtask test`, which
+/// checked it was free).
+pub fn closed_port_url() -> String {
+    let port = option_env!("MQTT_CLOSED_PORT").unwrap_or("1");
+    format!("ws://127.0.0.1:{port}/mqtt")
+}
+
 pub fn mosquitto_user() -> (&'static str, &'static str) {
     (
         option_env!("MQTT_MOSQUITTO_USERNAME").unwrap_or("student"),
@@ -78,9 +85,18 @@ impl Recorder {
     }
 
     /// Waits for a session event matching `pick` and returns what it extracted.
-    pub async fn wait_for<T>(&self, what: &str, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+    pub async fn wait_for<T>(&self, what: &str, pick: impl FnMut(&Event) -> Option<T>) -> T {
+        self.wait_for_within(what, 10.0, pick).await
+    }
+
+    pub async fn wait_for_within<T>(
+        &self,
+        what: &str,
+        seconds: f64,
+        mut pick: impl FnMut(&Event) -> Option<T>,
+    ) -> T {
         let mut found = None;
-        until(what, 10.0, || {
+        until(what, seconds, || {
             found = self.events.borrow().iter().find_map(|e| match e {
                 ClientEvent::Session(e) => pick(e),
                 _ => None,

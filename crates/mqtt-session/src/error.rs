@@ -54,7 +54,7 @@ pub enum ConnectRefusal {
     ServerUnavailable,
     #[error("bad user name or password")]
     BadUserNameOrPassword,
-    #[error("not authorized: this user may not connect")]
+    #[error("not authorized: the broker refused this user name and password (or this client)")]
     NotAuthorized,
 }
 
@@ -84,6 +84,8 @@ pub enum ProtocolError {
 pub enum CloseReason {
     #[error("the broker refused the connection: {0}")]
     Refused(ConnectRefusal),
+    #[error("the connection could not be opened within {0} s: is the broker reachable from this machine, and is the port right?")]
+    OpenTimeout(u64),
     #[error("no answer to CONNECT within {0} s: is this an MQTT broker?")]
     ConnectTimeout(u64),
     #[error("the broker stopped answering (no PINGRESP within {0} s)")]

@@ -73,7 +73,9 @@ impl Session {
                 }
             }
             (Phase::Connected, other) => self.unexpected(&other, "connected"),
-            (Phase::Disconnected, _) => {}
+            // Bytes before the transport reported open, or after close: impossible
+            // from a real transport; nothing to answer.
+            (Phase::Opening | Phase::Disconnected, _) => {}
         }
     }
 

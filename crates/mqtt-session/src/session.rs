@@ -1,9 +1,10 @@
 //! The client session: a state machine driven by inputs, drained through `poll_output`.
 //!
 //! ```text
-//!   Disconnected ──handle_transport_open──▶ AwaitingConnAck ──CONNACK 0──▶ Connected
-//!        ▲                                     │  refused / timeout            │
-//!        └──────────── Event::Closed ◀─────────┴───────────────────────────────┘
+//!   Disconnected ─handle_transport_connecting─▶ Opening ─handle_transport_open─▶ AwaitingConnAck
+//!        ▲                                         │ timeout / closed              │ CONNACK 0
+//!        │                                         ▼                               ▼
+//!        └──────────────────────── Event::Closed ◀──────────────────────────── Connected
 //!              (refusal, protocol error, keepalive timeout, transport closed, disconnect)
 //! ```
 
@@ -29,6 +30,8 @@ const MAX_REMAINING_LENGTH: usize = 268_435_455;
 pub enum Phase {
     /// No transport, or the last one ended.
     Disconnected,
+    /// The transport (WebSocket handshake, TCP connect) is being opened.
+    Opening,
     /// CONNECT sent; only CONNACK is acceptable now [MQTT-3.2.0-1].
     AwaitingConnAck,
     /// CONNACK accepted the connection.
@@ -40,7 +43,8 @@ pub enum Phase {
 pub(crate) struct Link {
     pub(crate) phase: Phase,
     pub(crate) decoder: Decoder,
-    /// When CONNACK must have arrived by.
+    /// When the transport must be open (while `Opening`), then when CONNACK must have
+    /// arrived (while `AwaitingConnAck`).
     connack_deadline: Instant,
     /// When we last sent anything: keepalive counts from here [MQTT-3.1.2-23].
     last_sent: Instant,
@@ -95,15 +99,16 @@ impl Session {
 
     // ----- inputs from the transport -----
 
+    /// The IO layer started opening a transport. If it is not open within the connect
+    /// timeout, the session gives up with [`CloseReason::OpenTimeout`]: some failures
+    /// (a filtered port, a browser-blocked port) never produce a close event.
+    pub fn handle_transport_connecting(&mut self, now: Instant) {
+        self.link = Some(self.new_link(now, Phase::Opening));
+    }
+
     /// The transport is open: send CONNECT and wait for CONNACK.
     pub fn handle_transport_open(&mut self, now: Instant) {
-        self.link = Some(Link {
-            phase: Phase::AwaitingConnAck,
-            decoder: Decoder::new(self.options.max_inbound_packet),
-            connack_deadline: now + self.options.connect_timeout,
-            last_sent: now,
-            pingresp_deadline: None,
-        });
+        self.link = Some(self.new_link(now, Phase::AwaitingConnAck));
         let o = &self.options;
         let mut connect = v4::Connect::new(o.client_id.clone());
         connect.keep_alive = o.keep_alive_secs();
@@ -159,6 +164,10 @@ impl Session {
             return;
         };
         match link.phase {
+            Phase::Opening if now >= link.connack_deadline => {
+                let secs = self.options.connect_timeout.as_secs();
+                self.close(CloseReason::OpenTimeout(secs));
+            }
             Phase::AwaitingConnAck if now >= link.connack_deadline => {
                 let secs = self.options.connect_timeout.as_secs();
                 self.close(CloseReason::ConnectTimeout(secs));
@@ -307,13 +316,23 @@ impl Session {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let link = self.link.as_ref()?;
         match link.phase {
-            Phase::AwaitingConnAck => Some(link.connack_deadline),
+            Phase::Opening | Phase::AwaitingConnAck => Some(link.connack_deadline),
             Phase::Connected => link.pingresp_deadline.or_else(|| self.keepalive_deadline()),
             Phase::Disconnected => None,
         }
     }
 
     // ----- internals shared with `inbound` -----
+
+    fn new_link(&self, now: Instant, phase: Phase) -> Link {
+        Link {
+            phase,
+            decoder: Decoder::new(self.options.max_inbound_packet),
+            connack_deadline: now + self.options.connect_timeout,
+            last_sent: now,
+            pingresp_deadline: None,
+        }
+    }
 
     fn keepalive_deadline(&self) -> Option<Instant> {
         let link = self.link.as_ref()?;

@@ -223,3 +223,51 @@ fn the_session_reconnects_on_a_new_transport() {
         }]
     );
 }
+
+#[test]
+fn a_transport_that_never_opens_times_out() {
+    let mut h = Harness::new(options());
+    h.session.handle_transport_connecting(h.now);
+    h.drain();
+    assert_eq!(h.session.phase(), Phase::Opening);
+    assert!(
+        h.take_sent().is_empty(),
+        "nothing is sent before the transport is open"
+    );
+    h.advance(Duration::from_secs(10));
+    let events = h.take_events();
+    assert_eq!(events, vec![Event::Closed(CloseReason::OpenTimeout(10))]);
+}
+
+#[test]
+fn a_transport_that_fails_while_opening_reports_its_reason() {
+    let mut h = Harness::new(options());
+    h.session.handle_transport_connecting(h.now);
+    h.session
+        .handle_transport_closed(h.now, "connection refused");
+    h.drain();
+    assert_eq!(
+        h.take_events(),
+        vec![Event::Closed(CloseReason::TransportClosed(
+            "connection refused".into()
+        ))]
+    );
+}
+
+#[test]
+fn opening_then_open_sends_connect_and_awaits_connack() {
+    let mut h = Harness::new(options());
+    h.session.handle_transport_connecting(h.now);
+    h.advance(Duration::from_secs(5));
+    h.session.handle_transport_open(h.now);
+    h.drain();
+    assert!(matches!(h.take_sent().as_slice(), [Packet::Connect(_)]));
+    // The CONNACK deadline counts from the open, not from the start.
+    h.advance(Duration::from_secs(9));
+    assert!(h.take_events().is_empty());
+    h.advance(Duration::from_secs(1));
+    assert_eq!(
+        h.take_events(),
+        vec![Event::Closed(CloseReason::ConnectTimeout(10))]
+    );
+}
