@@ -1,0 +1,138 @@
+//! Command-line parsing, by hand: five flags do not justify a dependency.
+
+use std::ffi::OsString;
+use std::net::{IpAddr, Ipv4Addr};
+
+use lab::LabConfig;
+
+pub const USAGE: &str = "\
+Usage: cargo run -p lab -- [OPTIONS]
+
+Runs an embedded MQTT broker (rumqttd) for mqtt-playground: MQTT 3.1.1 over
+WebSocket for the browser and over TCP for other tools. No authentication.
+
+Options:
+  --ws-port N     WebSocket port (default 9001; 0 picks a free port)
+  --tcp-port N    TCP port (default 1883; 0 picks a free port)
+  --host ADDR     IP address to listen on (default 127.0.0.1)
+  --verbose       show rumqttd's logs on stderr (RUST_LOG sets the filter)
+  -h, --help      print this help
+
+Once both listeners accept connections it prints one line for tools:
+  LAB_READY ws=ws://HOST:PORT/mqtt tcp=HOST:PORT
+";
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    Run(Options),
+    Help,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    pub lab: LabConfig,
+    pub verbose: bool,
+}
+
+/// Parses the arguments after the program name. Accepts `--flag value` and `--flag=value`.
+/// The error is a sentence for the user.
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
+    let mut options = Options::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let arg = arg
+            .into_string()
+            .map_err(|arg| format!("argument {arg:?} is not valid UTF-8"))?;
+        let (flag, inline_value) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg, None),
+        };
+        let mut value = || -> Result<String, String> {
+            match inline_value
+                .clone()
+                .or_else(|| args.next().and_then(|v| v.into_string().ok()))
+            {
+                Some(value) => Ok(value),
+                None => Err(format!("{flag} needs a value")),
+            }
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--verbose" => options.verbose = true,
+            "--ws-port" => options.lab.ws_port = port(&flag, &value()?)?,
+            "--tcp-port" => options.lab.tcp_port = port(&flag, &value()?)?,
+            "--host" => options.lab.host = host(&value()?)?,
+            _ => return Err(format!("unknown argument {flag:?}")),
+        }
+    }
+    Ok(Command::Run(options))
+}
+
+fn port(flag: &str, value: &str) -> Result<u16, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{flag} expects a port number from 0 to 65535, not {value:?}"))
+}
+
+fn host(value: &str) -> Result<IpAddr, String> {
+    if value == "localhost" {
+        return Ok(Ipv4Addr::LOCALHOST.into());
+    }
+    let bare = value.trim_start_matches('[').trim_end_matches(']');
+    bare.parse().map_err(|_| {
+        format!("--host expects an IP address such as 127.0.0.1, 0.0.0.0 or ::1, not {value:?}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Command, String> {
+        parse(args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn no_arguments_give_the_defaults() {
+        assert_eq!(run(&[]), Ok(Command::Run(Options::default())));
+    }
+
+    #[test]
+    fn flags_take_separate_or_inline_values() {
+        let Ok(Command::Run(options)) = run(&[
+            "--ws-port",
+            "0",
+            "--tcp-port=1884",
+            "--host",
+            "::1",
+            "--verbose",
+        ]) else {
+            panic!("should parse");
+        };
+        assert_eq!(options.lab.ws_port, 0);
+        assert_eq!(options.lab.tcp_port, 1884);
+        assert_eq!(options.lab.host, "::1".parse::<IpAddr>().unwrap());
+        assert!(options.verbose);
+    }
+
+    #[test]
+    fn help_wins() {
+        assert_eq!(run(&["--ws-port", "0", "--help"]), Ok(Command::Help));
+        assert_eq!(run(&["-h"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn bad_input_is_explained() {
+        assert!(run(&["--ws-port", "70000"])
+            .unwrap_err()
+            .contains("0 to 65535"));
+        assert!(run(&["--tcp-port"]).unwrap_err().contains("needs a value"));
+        assert!(run(&["--host", "example.org"])
+            .unwrap_err()
+            .contains("IP address"));
+        assert!(run(&["--bogus"]).unwrap_err().contains("unknown argument"));
+    }
+}

@@ -1,0 +1,87 @@
+//! The mqtt-playground lab: an embedded MQTT broker (rumqttd 0.20) so the web app can be tried
+//! with nothing else installed.
+//!
+//! It listens for MQTT 3.1.1 over WebSocket (what the browser uses:
+//! `new WebSocket("ws://127.0.0.1:9001/mqtt", "mqtt")`) and over plain TCP (for command-line
+//! tools). [`start`] returns only once both listeners accept connections; the binary
+//! (`cargo run -p lab`) and the integration tests both go through it.
+
+mod broker;
+mod ws_bridge;
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+pub use broker::{start, RunningBroker, MAX_PACKET_SIZE};
+
+/// Port of the WebSocket listener unless told otherwise (the usual MQTT-over-WebSocket port).
+pub const DEFAULT_WS_PORT: u16 = 9001;
+/// Port of the TCP listener unless told otherwise (the IANA MQTT port).
+pub const DEFAULT_TCP_PORT: u16 = 1883;
+
+/// Where the lab listens. A port of 0 means "any free port"; [`RunningBroker`] reports the
+/// ports actually used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabConfig {
+    /// Address both listeners bind to. Loopback by default: the lab has no authentication.
+    pub host: IpAddr,
+    pub ws_port: u16,
+    pub tcp_port: u16,
+}
+
+impl Default for LabConfig {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ws_port: DEFAULT_WS_PORT,
+            tcp_port: DEFAULT_TCP_PORT,
+        }
+    }
+}
+
+/// One of the lab's two listeners, named the way a user would read it in an error message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listener {
+    WebSocket,
+    Tcp,
+}
+
+impl fmt::Display for Listener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Listener::WebSocket => "MQTT over WebSocket",
+            Listener::Tcp => "MQTT over TCP",
+        })
+    }
+}
+
+/// Why the lab could not start or stopped serving. Each message is a full sentence meant for
+/// the person who ran the lab.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error("cannot listen for {listener} on {addr}: the port is already in use (is another broker running?)")]
+    AddrInUse {
+        listener: Listener,
+        addr: SocketAddr,
+    },
+    #[error("cannot listen for {listener} on {addr}: {source}")]
+    Bind {
+        listener: Listener,
+        addr: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the {listener} listener on {addr} did not accept connections within {seconds} s")]
+    NotReady {
+        listener: Listener,
+        addr: SocketAddr,
+        seconds: u64,
+    },
+    #[error("the {listener} listener on {addr} stopped: {reason}")]
+    ListenerStopped {
+        listener: Listener,
+        addr: SocketAddr,
+        reason: String,
+    },
+}

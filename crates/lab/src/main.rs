@@ -1,0 +1,132 @@
+//! `cargo run -p lab`: runs the embedded MQTT broker until Ctrl-C or SIGTERM.
+//!
+//! stdout carries the friendly lines and the `LAB_READY` line tools wait for; errors and (with
+//! `--verbose`) rumqttd's logs go to stderr.
+
+mod args;
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use args::Command;
+use lab::LabError;
+
+fn main() -> ExitCode {
+    let options = match args::parse(std::env::args_os().skip(1)) {
+        Ok(Command::Run(options)) => options,
+        Ok(Command::Help) => {
+            say(args::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("lab: {message}\n\n{}", args::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    if options.verbose {
+        show_rumqttd_logs();
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("mqtt-playground lab: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(run(options.lab));
+    // Connection tasks may still be running; do not wait for them on the way out.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    code
+}
+
+async fn run(config: lab::LabConfig) -> ExitCode {
+    let broker = match lab::start(&config).await {
+        Ok(broker) => broker,
+        Err(error) => {
+            eprintln!("mqtt-playground lab: {error}");
+            if let LabError::AddrInUse { .. } = error {
+                eprintln!(
+                    "  Choose other ports with --ws-port N / --tcp-port N (0 = any free port)."
+                );
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    let exposed = if config.host.is_unspecified() {
+        format!(
+            "  Listening on all interfaces ({}), without authentication.\n",
+            config.host
+        )
+    } else {
+        String::new()
+    };
+    say(&format!(
+        "mqtt-playground lab: embedded broker ready\n  WebSocket: {}\n  TCP:       mqtt://{}\n{exposed}  Press Ctrl-C to stop.\n{}\n",
+        broker.ws_url(),
+        broker.tcp_addr(),
+        broker.ready_line(),
+    ));
+    tokio::select! {
+        error = broker.stopped() => {
+            eprintln!("mqtt-playground lab: {error}");
+            ExitCode::FAILURE
+        }
+        signal = shutdown_signal() => {
+            say(&format!("mqtt-playground lab: {signal}, stopping\n"));
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Writes to stdout and flushes, so a tool reading through a pipe sees each line at once.
+/// A closed stdout is not worth dying over (`println!` would panic).
+fn say(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM. A signal that cannot be watched is ignored rather
+/// than treated as received.
+async fn shutdown_signal() -> &'static str {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => "Ctrl-C",
+        () = terminate => "SIGTERM",
+    }
+}
+
+/// rumqttd (and the bridge) log through `tracing`; with no subscriber installed (the default)
+/// they are silent.
+/// Its "errors" include ordinary disconnects, hence opt-in only.
+fn show_rumqttd_logs() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,lab=debug"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}

@@ -1,0 +1,94 @@
+//! Shared test helpers: start a lab on free ports, encode packets with mqttbytes, and decode
+//! whatever bytes arrive into whole MQTT packets (split and coalesced alike).
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use lab::{LabConfig, RunningBroker};
+use mqttbytes::v4::{self, ConnAck, ConnectReturnCode, Packet};
+use mqttbytes::QoS;
+
+/// Failure guard only: a healthy run takes milliseconds.
+pub const GUARD: Duration = Duration::from_secs(10);
+
+pub async fn start_lab() -> RunningBroker {
+    let config = LabConfig {
+        host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ws_port: 0,
+        tcp_port: 0,
+    };
+    match lab::start(&config).await {
+        Ok(broker) => broker,
+        Err(error) => panic!("lab did not start: {error}"),
+    }
+}
+
+/// Runs a test body under the failure guard.
+pub async fn guarded<F: std::future::Future<Output = T>, T>(what: &str, body: F) -> T {
+    match tokio::time::timeout(GUARD, body).await {
+        Ok(value) => value,
+        Err(_) => panic!("{what}: no result within {GUARD:?}"),
+    }
+}
+
+fn encode(write: impl FnOnce(&mut BytesMut) -> Result<usize, mqttbytes::Error>) -> Vec<u8> {
+    let mut buf = BytesMut::new();
+    write(&mut buf).expect("test packet encodes");
+    buf.to_vec()
+}
+
+pub fn connect(client_id: &str, keep_alive: u16) -> Vec<u8> {
+    let mut connect = v4::Connect::new(client_id);
+    connect.keep_alive = keep_alive;
+    encode(|buf| connect.write(buf))
+}
+
+pub fn subscribe(pkid: u16, filter: &str, qos: QoS) -> Vec<u8> {
+    let mut subscribe = v4::Subscribe::new(filter, qos);
+    subscribe.pkid = pkid;
+    encode(|buf| subscribe.write(buf))
+}
+
+pub fn publish(pkid: u16, topic: &str, qos: QoS, payload: Vec<u8>) -> Vec<u8> {
+    let mut publish = v4::Publish::new(topic, qos, payload);
+    publish.pkid = pkid;
+    encode(|buf| publish.write(buf))
+}
+
+pub fn puback(pkid: u16) -> Vec<u8> {
+    encode(|buf| v4::PubAck::new(pkid).write(buf))
+}
+
+pub fn assert_connack_success(packet: &Packet) {
+    assert_eq!(
+        packet,
+        &Packet::ConnAck(ConnAck::new(ConnectReturnCode::Success, false))
+    );
+}
+
+/// Accumulates received bytes and yields complete packets.
+#[derive(Default)]
+pub struct Decoder {
+    buf: BytesMut,
+}
+
+impl Decoder {
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The next complete packet, or None if more bytes are needed.
+    pub fn next_packet(&mut self) -> Option<Packet> {
+        match v4::read(&mut self.buf, usize::MAX) {
+            Ok(packet) => Some(packet),
+            Err(mqttbytes::Error::InsufficientBytes(_)) => None,
+            Err(error) => panic!("broker sent a malformed packet: {error:?}"),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+}
