@@ -1,7 +1,8 @@
-//! Command-line parsing, by hand: five flags do not justify a dependency.
+//! Command-line parsing, by hand: six flags do not justify a dependency.
 
 use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
 
 use lab::LabConfig;
 
@@ -15,6 +16,10 @@ Options:
   --ws-port N     WebSocket port (default 9001; 0 picks a free port)
   --tcp-port N    TCP port (default 1883; 0 picks a free port)
   --host ADDR     IP address to listen on (default 127.0.0.1)
+  --app-dir DIR   also serve the built web app from DIR (e.g. dist/ after
+                  `trunk build`) over HTTP on the WebSocket port: open
+                  http://HOST:WS-PORT/ and the app's default broker URL
+                  (its origin + /mqtt) is the lab. Off unless given.
   --verbose       show rumqttd's logs on stderr (RUST_LOG sets the filter)
   -h, --help      print this help
 
@@ -65,6 +70,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             "--ws-port" => options.lab.ws_port = port(&flag, &value()?)?,
             "--tcp-port" => options.lab.tcp_port = port(&flag, &value()?)?,
             "--host" => options.lab.host = host(&value()?)?,
+            "--app-dir" => options.lab.app_dir = Some(dir(&flag, value()?)?),
             _ => return Err(format!("unknown argument {flag:?}")),
         }
     }
@@ -75,6 +81,13 @@ fn port(flag: &str, value: &str) -> Result<u16, String> {
     value
         .parse()
         .map_err(|_| format!("{flag} expects a port number from 0 to 65535, not {value:?}"))
+}
+
+fn dir(flag: &str, value: String) -> Result<PathBuf, String> {
+    if value.is_empty() {
+        return Err(format!("{flag} expects a directory"));
+    }
+    Ok(PathBuf::from(value))
 }
 
 fn host(value: &str) -> Result<IpAddr, String> {
@@ -109,6 +122,7 @@ mod tests {
             "--host",
             "::1",
             "--verbose",
+            "--app-dir=dist",
         ]) else {
             panic!("should parse");
         };
@@ -116,6 +130,7 @@ mod tests {
         assert_eq!(options.lab.tcp_port, 1884);
         assert_eq!(options.lab.host, "::1".parse::<IpAddr>().unwrap());
         assert!(options.verbose);
+        assert_eq!(options.lab.app_dir, Some(PathBuf::from("dist")));
     }
 
     #[test]
@@ -133,6 +148,8 @@ mod tests {
         assert!(run(&["--host", "example.org"])
             .unwrap_err()
             .contains("IP address"));
+        assert!(run(&["--app-dir"]).unwrap_err().contains("needs a value"));
+        assert!(run(&["--app-dir="]).unwrap_err().contains("directory"));
         assert!(run(&["--bogus"]).unwrap_err().contains("unknown argument"));
     }
 }

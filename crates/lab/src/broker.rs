@@ -8,6 +8,7 @@
 //! listener; `ws_bridge.rs` says why rumqttd's WebSocket listener is not used.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener as StdTcpListener};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rumqttd::protocol::v4::V4;
@@ -16,6 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::static_files::AppDir;
 use crate::{ws_bridge, LabConfig, LabError, Listener};
 
 /// Largest MQTT packet (its "remaining length") a client may send; rumqttd closes the
@@ -82,6 +84,7 @@ fn server_settings(name: &str, listen: SocketAddr) -> ServerSettings {
 pub struct RunningBroker {
     tcp: ListenerTask,
     ws: ListenerTask,
+    serves_app: bool,
 }
 
 impl RunningBroker {
@@ -99,6 +102,13 @@ impl RunningBroker {
     /// The URL a browser should open (`/mqtt` by convention; any path is accepted).
     pub fn ws_url(&self) -> String {
         format!("ws://{}/mqtt", self.ws_addr())
+    }
+
+    /// Where a browser opens the web app, if the lab serves it (`--app-dir`): the WebSocket
+    /// listener's origin, so the app's default broker URL (origin + `/mqtt`) is the lab.
+    pub fn app_url(&self) -> Option<String> {
+        self.serves_app
+            .then(|| format!("http://{}/", self.ws_addr()))
     }
 
     /// The one machine-readable line tools wait for:
@@ -185,6 +195,11 @@ impl Drop for ListenerTask {
 /// Starts the broker on the caller's tokio runtime and returns once both listeners accept
 /// connections.
 pub async fn start(config: &LabConfig) -> Result<RunningBroker, LabError> {
+    let app = match &config.app_dir {
+        Some(dir) => Some(Arc::new(AppDir::open(dir).await?)),
+        None => None,
+    };
+    let serves_app = app.is_some();
     // The WebSocket listener is the lab's own: bind it now and keep it (no port race).
     let ws_wanted = SocketAddr::new(config.host, config.ws_port);
     let ws_listener = TcpListener::bind(ws_wanted)
@@ -205,10 +220,14 @@ pub async fn start(config: &LabConfig) -> Result<RunningBroker, LabError> {
     });
     tcp.wait_ready().await?;
 
-    let bridge = ws_bridge::serve(ws_listener, connect_addr(tcp_addr));
+    let bridge = ws_bridge::serve(ws_listener, connect_addr(tcp_addr), app);
     let mut ws = ListenerTask::spawn(Listener::WebSocket, ws_addr, bridge);
     ws.wait_ready().await?;
-    Ok(RunningBroker { tcp, ws })
+    Ok(RunningBroker {
+        tcp,
+        ws,
+        serves_app,
+    })
 }
 
 /// Resolves the TCP listen address before rumqttd binds it: a port in use becomes a clear error

@@ -5,13 +5,19 @@
 //! `new WebSocket("ws://127.0.0.1:9001/mqtt", "mqtt")`) and over plain TCP (for command-line
 //! tools). [`start`] returns only once both listeners accept connections; the binary
 //! (`cargo run -p lab`) and the integration tests both go through it.
+//!
+//! With [`LabConfig::app_dir`] set, the WebSocket port also serves the built web app over plain
+//! HTTP, so the app's default broker URL (its own origin + `/mqtt`) reaches the lab directly.
 
 mod broker;
+mod front_door;
+mod static_files;
 mod ws_bridge;
 
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 
 pub use broker::{start, RunningBroker, MAX_PACKET_SIZE};
 
@@ -28,6 +34,9 @@ pub struct LabConfig {
     pub host: IpAddr,
     pub ws_port: u16,
     pub tcp_port: u16,
+    /// The built web app (e.g. trunk's `dist/`) to serve over HTTP on the WebSocket port.
+    /// None by default: serving files is opt-in (`--app-dir`), never guessed.
+    pub app_dir: Option<PathBuf>,
 }
 
 impl Default for LabConfig {
@@ -36,6 +45,7 @@ impl Default for LabConfig {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             ws_port: DEFAULT_WS_PORT,
             tcp_port: DEFAULT_TCP_PORT,
+            app_dir: None,
         }
     }
 }
@@ -78,6 +88,8 @@ pub enum LabError {
         addr: SocketAddr,
         seconds: u64,
     },
+    #[error("cannot serve the web app from {}: {reason}", .dir.display())]
+    AppDir { dir: PathBuf, reason: String },
     #[error("the {listener} listener on {addr} stopped: {reason}")]
     ListenerStopped {
         listener: Listener,

@@ -64,8 +64,12 @@ async fn run(config: lab::LabConfig) -> ExitCode {
     } else {
         String::new()
     };
+    let app = match broker.app_url() {
+        Some(url) => format!("  App:       {url}\n"),
+        None => String::new(),
+    };
     say(&format!(
-        "mqtt-playground lab: embedded broker ready\n  WebSocket: {}\n  TCP:       mqtt://{}\n{exposed}  Press Ctrl-C to stop.\n{}\n",
+        "mqtt-playground lab: embedded broker ready\n{app}  WebSocket: {}\n  TCP:       mqtt://{}\n{exposed}  Press Ctrl-C to stop.\n{}\n",
         broker.ws_url(),
         broker.tcp_addr(),
         broker.ready_line(),

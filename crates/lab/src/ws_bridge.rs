@@ -14,17 +14,21 @@
 //! This bridge: handshake per connection under a timeout; `mqtt` echoed only when requested; any
 //! request path accepted (as mosquitto and rumqttd do; the app uses `/mqtt`); binary frames only
 //! [MQTT-6.0.0-1]; each message to the client carries whole MQTT packets (one or more).
+//!
+//! With an app dir (`--app-dir`), requests without `Upgrade: websocket` get the app's files
+//! instead (`front_door.rs`, `static_files.rs`).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::time::timeout;
+use tokio::time::{timeout, timeout_at, Instant};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::header::SEC_WEBSOCKET_PROTOCOL;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -35,11 +39,13 @@ use tokio_tungstenite::WebSocketStream;
 use tracing::{debug, warn};
 
 use crate::broker::MAX_PACKET_SIZE;
+use crate::front_door::{self, Door};
+use crate::static_files::AppDir;
 
 /// The WebSocket subprotocol MQTT registers (MQTT 3.1.1 §6).
 const SUBPROTOCOL: &str = "mqtt";
 /// A client that has not completed the HTTP upgrade by then is dropped (same as rumqttd's
-/// CONNECT timeout).
+/// CONNECT timeout). With an app dir, reading the request head counts against it too.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait for a close frame to go out before just dropping the connection.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -51,17 +57,25 @@ const READ_CHUNK: usize = 64 * 1024;
 /// packet among others, and a bound on memory (tungstenite's default is 64 MiB).
 const MAX_MESSAGE_SIZE: usize = 4 * MAX_PACKET_SIZE;
 
-type Ws = WebSocketStream<TcpStream>;
+type Ws<S> = WebSocketStream<S>;
 
-/// Accepts WebSocket clients forever, bridging each to the broker's TCP listener at `broker`.
+/// Accepts WebSocket clients forever, bridging each to the broker's TCP listener at `broker`
+/// (and, with `app`, answering plain HTTP requests with its files).
 /// Returns only if the task is cancelled (the `String` matches the other listener's task).
-pub(crate) async fn serve(listener: TcpListener, broker: SocketAddr) -> String {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    broker: SocketAddr,
+    app: Option<Arc<AppDir>>,
+) -> String {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
+                let app = app.clone();
                 tokio::spawn(async move {
-                    let end = bridge(stream, broker).await;
-                    debug!(%peer, "WebSocket connection ended: {end:?}");
+                    match connection(stream, broker, app.as_deref()).await {
+                        End::Http(status) => debug!(%peer, "answered HTTP {status}"),
+                        end => debug!(%peer, "WebSocket connection ended: {end:?}"),
+                    }
                 });
             }
             Err(error) => {
@@ -75,7 +89,8 @@ pub(crate) async fn serve(listener: TcpListener, broker: SocketAddr) -> String {
 /// Why a bridged connection ended.
 #[derive(Debug)]
 enum End {
-    /// The handshake failed or timed out (includes plain TCP probes such as readiness checks).
+    /// The handshake failed or timed out (includes plain TCP probes such as readiness checks);
+    /// with an app dir, also an HTTP request that could not be read or answered.
     Handshake,
     /// The client closed the WebSocket or the connection to it failed.
     Client,
@@ -83,17 +98,37 @@ enum End {
     Broker,
     /// The client broke MQTT-over-WebSocket rules; closed with this code and reason.
     Refused(CloseCode, &'static str),
+    /// Not a WebSocket upgrade: answered over plain HTTP with this status (app dir only).
+    Http(u16),
 }
 
-async fn bridge(stream: TcpStream, broker: SocketAddr) -> End {
+/// One accepted connection. Without an app dir it goes straight to the bridge; with one, the
+/// request head decides (front_door.rs).
+async fn connection(stream: TcpStream, broker: SocketAddr, app: Option<&AppDir>) -> End {
     // MQTT is request/response-heavy with small packets: do not let Nagle hold them back.
     let _ = stream.set_nodelay(true);
+    let deadline = Instant::now() + HANDSHAKE_TIMEOUT;
+    let Some(app) = app else {
+        return bridge(stream, broker, deadline).await;
+    };
+    match front_door::enter(stream, app, deadline).await {
+        Door::WebSocket(stream) => bridge(stream, broker, deadline).await,
+        Door::Answered(status) => End::Http(status),
+        Door::Dropped => End::Handshake,
+    }
+}
+
+/// Completes the WebSocket handshake by `deadline`, then relays until either side ends.
+async fn bridge<S>(stream: S, broker: SocketAddr, deadline: Instant) -> End
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE_SIZE))
         .max_frame_size(Some(MAX_MESSAGE_SIZE));
     let handshake =
         tokio_tungstenite::accept_hdr_async_with_config(stream, echo_mqtt, Some(config));
-    let ws = match timeout(HANDSHAKE_TIMEOUT, handshake).await {
+    let ws = match timeout_at(deadline, handshake).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(error)) => {
             debug!("WebSocket handshake failed: {error}");
@@ -124,7 +159,7 @@ async fn bridge(stream: TcpStream, broker: SocketAddr) -> End {
         End::Client => drop(timeout(CLOSE_TIMEOUT, ws_tx.close()).await),
         End::Broker => close(&mut ws_tx, CloseCode::Normal, "closed by the broker").await,
         End::Refused(code, reason) => close(&mut ws_tx, *code, reason).await,
-        End::Handshake => {}
+        End::Handshake | End::Http(_) => {}
     }
     end
 }
@@ -150,7 +185,10 @@ fn echo_mqtt(request: &Request, mut response: Response) -> Result<Response, Erro
 
 /// Client → broker: binary payloads are forwarded as bytes; packet boundaries do not matter to
 /// a TCP stream, so split or coalesced packets from the client are fine.
-async fn client_to_broker(ws_rx: &mut SplitStream<Ws>, tcp_tx: &mut OwnedWriteHalf) -> End {
+async fn client_to_broker<S: AsyncRead + AsyncWrite + Unpin>(
+    ws_rx: &mut SplitStream<Ws<S>>,
+    tcp_tx: &mut OwnedWriteHalf,
+) -> End {
     while let Some(message) = ws_rx.next().await {
         match message {
             Ok(Message::Binary(bytes)) => {
@@ -170,7 +208,10 @@ async fn client_to_broker(ws_rx: &mut SplitStream<Ws>, tcp_tx: &mut OwnedWriteHa
 
 /// Broker → client: whatever whole packets have arrived go out as one binary message; a partial
 /// packet waits for the rest. `send` flushes with the task's waker, so nothing is left behind.
-async fn broker_to_client(tcp_rx: &mut OwnedReadHalf, ws_tx: &mut SplitSink<Ws, Message>) -> End {
+async fn broker_to_client<S: AsyncRead + AsyncWrite + Unpin>(
+    tcp_rx: &mut OwnedReadHalf,
+    ws_tx: &mut SplitSink<Ws<S>, Message>,
+) -> End {
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     loop {
         buf.reserve(READ_CHUNK);
@@ -192,7 +233,11 @@ async fn broker_to_client(tcp_rx: &mut OwnedReadHalf, ws_tx: &mut SplitSink<Ws, 
 }
 
 /// Sends a close frame, giving up after CLOSE_TIMEOUT (the client may not be reading).
-async fn close(ws_tx: &mut SplitSink<Ws, Message>, code: CloseCode, reason: &'static str) {
+async fn close<S: AsyncRead + AsyncWrite + Unpin>(
+    ws_tx: &mut SplitSink<Ws<S>, Message>,
+    code: CloseCode,
+    reason: &'static str,
+) {
     let frame = CloseFrame {
         code,
         reason: reason.into(),

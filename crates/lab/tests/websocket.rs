@@ -6,71 +6,10 @@ mod support;
 use futures_util::{SinkExt, StreamExt};
 use mqttbytes::v4::{Packet, SubscribeReasonCode};
 use mqttbytes::QoS;
-use support::{guarded, start_lab, Decoder};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::handshake::client::Response;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
+use support::ws::{subprotocol, Client};
+use support::{guarded, start_lab};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
-
-/// A raw MQTT client over WebSocket.
-struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    decoder: Decoder,
-}
-
-impl Client {
-    /// Opens `url`, asking for the `mqtt` subprotocol as a browser does when `subprotocol` is set.
-    async fn open(url: &str, subprotocol: bool) -> (Self, Response) {
-        let mut request = url.into_client_request().expect("valid ws URL");
-        if subprotocol {
-            request
-                .headers_mut()
-                .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("mqtt"));
-        }
-        let (ws, response) = connect_async(request).await.expect("WebSocket handshake");
-        let client = Self {
-            ws,
-            decoder: Decoder::default(),
-        };
-        (client, response)
-    }
-
-    /// Sends one MQTT packet as one binary message.
-    async fn send(&mut self, packet: Vec<u8>) {
-        self.ws
-            .send(Message::Binary(packet.into()))
-            .await
-            .expect("send");
-    }
-
-    async fn next_packet(&mut self) -> Packet {
-        loop {
-            if let Some(packet) = self.decoder.next_packet() {
-                return packet;
-            }
-            match self.ws.next().await {
-                Some(Ok(Message::Binary(bytes))) => self.decoder.push(&bytes),
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                other => panic!("expected a binary message, got {other:?}"),
-            }
-        }
-    }
-
-    async fn connect(&mut self, client_id: &str) {
-        self.send(support::connect(client_id, 30)).await;
-        support::assert_connack_success(&self.next_packet().await);
-    }
-}
-
-fn subprotocol(response: &Response) -> Option<&str> {
-    response
-        .headers()
-        .get("Sec-WebSocket-Protocol")
-        .and_then(|value| value.to_str().ok())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_style_handshake_echoes_mqtt_and_connects() {

@@ -2,7 +2,10 @@
 //! whatever bytes arrive into whole MQTT packets (split and coalesced alike).
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod ws;
+
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -14,10 +17,16 @@ use mqttbytes::QoS;
 pub const GUARD: Duration = Duration::from_secs(10);
 
 pub async fn start_lab() -> RunningBroker {
+    start_lab_serving(None).await
+}
+
+/// A lab on free ports that also serves the app in `app_dir`, if given.
+pub async fn start_lab_serving(app_dir: Option<PathBuf>) -> RunningBroker {
     let config = LabConfig {
         host: IpAddr::V4(Ipv4Addr::LOCALHOST),
         ws_port: 0,
         tcp_port: 0,
+        app_dir,
     };
     match lab::start(&config).await {
         Ok(broker) => broker,
