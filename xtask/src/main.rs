@@ -1,0 +1,94 @@
+//! Project automation for mqtt-playground: `cargo xtask <command>`.
+//!
+//! The `xtask` alias lives in `.cargo/config.toml`. Commands:
+//! - `setup [--browser]`: install the missing toolchain pieces (idempotent);
+//! - `dev [--open] [--no-setup]`: run the lab broker and `trunk serve` together;
+//! - `test [--skip-lint] [--only-browser] [--no-setup]`: every check and test, as CI runs them.
+
+mod brokers;
+mod dev;
+mod proc;
+mod setup;
+mod test;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Every fallible function returns a human-readable sentence on failure.
+pub type Res<T = ()> = Result<T, String>;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [flags]
+
+commands:
+  setup [--browser]   install what is missing: wasm32 target, trunk ~0.21, wasm-bindgen-cli
+                      (the version in Cargo.lock), binaryen (wasm-opt); with --browser also the
+                      Debian packages chromium, chromium-driver, mosquitto
+  dev [--open]        run the app: lab broker + `trunk serve` on http://127.0.0.1:8080/
+                      (--no-setup skips the setup check)
+  test                run all checks and tests (fmt, clippy, native tests, wasm clippy,
+                      browser tests against the lab and mosquitto, release build)
+      --skip-lint     skip fmt and both clippy runs
+      --only-browser  only start the brokers and run the browser tests
+      --no-setup      skip the setup check";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, flags) = match args.split_first() {
+        Some((command, flags)) => (command.as_str(), flags),
+        None => ("help", &[][..]),
+    };
+    let result = match command {
+        "setup" => setup::run(flags),
+        "dev" => dev::run(flags),
+        "test" => test::run(flags),
+        "help" | "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate's directory).
+pub fn repo_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent().unwrap_or(here).to_path_buf()
+}
+
+/// Checks `flags` against the `known` ones and returns, for each known flag, whether it was given.
+pub fn parse_flags<const N: usize>(
+    command: &str,
+    flags: &[String],
+    known: [&str; N],
+) -> Res<[bool; N]> {
+    let mut given = [false; N];
+    for flag in flags {
+        match known.iter().position(|k| k == flag) {
+            Some(i) => given[i] = true,
+            None => {
+                return Err(format!(
+                    "`cargo xtask {command}` does not take `{flag}` (known flags: {})",
+                    if N == 0 {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ))
+            }
+        }
+    }
+    Ok(given)
+}
+
+/// The `cargo` that runs us (so `+toolchain` choices carry over), or the one on PATH.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
+}

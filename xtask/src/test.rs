@@ -1,0 +1,254 @@
+//! `cargo xtask test`: every check and test, in order, stopping at the first failure.
+//!
+//! 1. setup --browser          5. start the lab and mosquitto on free ports
+//! 2. cargo fmt --check        6. native tests (`--exclude mqtt-playground`), broker env set
+//! 3. clippy, native           7. browser tests: wasm32 + wasm-bindgen-test-runner + chromedriver
+//! 4. clippy, wasm32 app       8. `trunk build --release --offline` (into target/release-dist)
+//!
+//! The native tests run after the brokers start so that they can use the same `MQTT_*`
+//! variables as the browser tests (which read them at compile time with `option_env!`).
+
+use crate::brokers::{self, Broker};
+use crate::proc::{self, catch_signals, find_in_path, TempDir};
+use crate::{cargo, parse_flags, repo_root, setup, Res};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const APP: &str = "mqtt-playground";
+const LAB_START_TIMEOUT: Duration = Duration::from_secs(300);
+
+pub fn run(flags: &[String]) -> Res {
+    let [skip_lint, only_browser, no_setup] = parse_flags(
+        "test",
+        flags,
+        ["--skip-lint", "--only-browser", "--no-setup"],
+    )?;
+    catch_signals();
+    let mut steps = Steps::default();
+    let result = all_steps(
+        &mut steps,
+        !(skip_lint || only_browser),
+        only_browser,
+        no_setup,
+    );
+    steps.summary();
+    match &result {
+        Ok(()) => println!("\nall checks passed"),
+        Err(_) => eprintln!("\nFAILED at step `{}`", steps.failed().unwrap_or("?")),
+    }
+    result
+}
+
+fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) -> Res {
+    let root = repo_root();
+    let cargo_cmd = |args: &[&str]| {
+        let mut cmd = Command::new(cargo());
+        cmd.args(args).current_dir(&root);
+        cmd
+    };
+    if !no_setup {
+        steps.run("setup --browser", || setup::ensure(true))?;
+    }
+    if lint {
+        steps.run("fmt", || {
+            proc::run(&mut cargo_cmd(&["fmt", "--all", "--", "--check"]))
+                .map_err(|e| format!("{e}\n(run `cargo fmt --all` to fix the formatting)"))
+        })?;
+        steps.run("clippy (native)", || {
+            proc::run(&mut cargo_cmd(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]))
+        })?;
+        steps.run("clippy (wasm32 app)", || {
+            proc::run(&mut cargo_cmd(&[
+                "clippy",
+                "-p",
+                APP,
+                "--target",
+                "wasm32-unknown-unknown",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]))
+        })?;
+    }
+
+    // Declared before the brokers, so it is removed after they stop.
+    let run_dir = TempDir::new("test")?;
+    let (mut lab, mut mosquitto) = steps.run("start brokers", || {
+        let bin = brokers::build_lab(&root)?;
+        let lab_log = run_dir.path().join("lab.log");
+        let lab = brokers::start_lab(
+            &bin,
+            &["--ws-port", "0", "--tcp-port", "0"],
+            Some(&lab_log),
+            LAB_START_TIMEOUT,
+        )?;
+        println!("lab: {} and tcp {}", lab.ws_url, lab.tcp_addr);
+        let mosquitto = brokers::start_mosquitto(&root, run_dir.path())?;
+        println!(
+            "mosquitto: {} and tcp {}",
+            mosquitto.ws_url, mosquitto.tcp_addr
+        );
+        Ok((lab, mosquitto))
+    })?;
+    let env = broker_env(&lab, &mosquitto);
+    for (key, value) in &env {
+        println!("{key}={value}");
+    }
+    // A failure below may be the brokers' doing: show their logs with it.
+    let with_logs = |e: String, lab: &mut Broker, mosquitto: &mut Broker| {
+        let mut message = e;
+        for broker in [lab, mosquitto] {
+            if let Some(status) = broker.exited() {
+                message.push_str(&format!("\n{} had exited ({status})", broker.name()));
+            }
+            message.push_str(&broker.log_tail());
+        }
+        message
+    };
+
+    if !only_browser {
+        steps.run("native tests", || {
+            let mut cmd = cargo_cmd(&["test", "--workspace", "--exclude", APP]);
+            proc::run(cmd.envs(env.iter().cloned()))
+                .map_err(|e| with_logs(e, &mut lab, &mut mosquitto))
+        })?;
+    }
+    steps.run("browser tests", || {
+        let mut cmd = browser_test_command(&root, &env)?;
+        proc::run(&mut cmd).map_err(|e| with_logs(e, &mut lab, &mut mosquitto))
+    })?;
+    drop((lab, mosquitto));
+
+    if !only_browser {
+        steps.run("release build", || release_build(&root))?;
+    }
+    Ok(())
+}
+
+/// The `MQTT_*` variables the tests read (at compile time, with `option_env!`).
+fn broker_env(lab: &Broker, mosquitto: &Broker) -> Vec<(String, String)> {
+    [
+        ("MQTT_LAB_WS_URL", lab.ws_url.as_str()),
+        ("MQTT_LAB_TCP_ADDR", lab.tcp_addr.as_str()),
+        ("MQTT_MOSQUITTO_WS_URL", mosquitto.ws_url.as_str()),
+        ("MQTT_MOSQUITTO_TCP_ADDR", mosquitto.tcp_addr.as_str()),
+        ("MQTT_MOSQUITTO_USERNAME", "student"),
+        ("MQTT_MOSQUITTO_PASSWORD", "i_make_mqtt_cool"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .chain(closed_port().map(|p| ("MQTT_CLOSED_PORT".to_string(), p.to_string())))
+    .collect()
+}
+
+/// A port nothing listens on (free a moment ago), for the "unreachable broker" test.
+fn closed_port() -> Option<u16> {
+    crate::brokers::free_ports::<1>().ok().map(|[p]| p)
+}
+
+/// `cargo test -p mqtt-playground --target wasm32-unknown-unknown`, run by
+/// wasm-bindgen-test-runner (the target's runner in .cargo/config.toml) in headless Chromium.
+fn browser_test_command(root: &Path, env: &[(String, String)]) -> Res<Command> {
+    let chromedriver = find_in_path("chromedriver")
+        .ok_or("chromedriver is not on PATH: run `cargo xtask setup --browser`")?;
+    let mut cmd = Command::new(cargo());
+    cmd.args(["test", "-p", APP, "--target", "wasm32-unknown-unknown"])
+        .current_dir(root)
+        .envs(env.iter().cloned())
+        .env("CHROMEDRIVER", chromedriver);
+    if std::env::var_os("WASM_BINDGEN_TEST_TIMEOUT").is_none() {
+        cmd.env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+    }
+    // Chrome flags: wasm-bindgen-test-runner 0.2.130 always asks for `headless`, `no-sandbox`
+    // and `disable-dev-shm-usage` (so root works), merged with the capabilities in
+    // $WASM_BINDGEN_TEST_WEBDRIVER_JSON or ./webdriver.json if present; chromedriver adds
+    // `disable-gpu`, `no-first-run`, `disable-background-networking` etc. by itself.
+    Ok(cmd)
+}
+
+/// `trunk build --release --offline`, then the size of each .wasm, raw and gzipped. The output
+/// goes to target/release-dist, not dist/: a `trunk serve` running in the same checkout stages
+/// its builds in dist/.stage and would pull the floor from under ours.
+fn release_build(root: &Path) -> Res {
+    let dist = root.join("target").join("release-dist");
+    proc::run(
+        Command::new("trunk")
+            .args(["build", "--release", "--offline", "--dist"])
+            .arg(&dist)
+            .current_dir(root),
+    )?;
+    let entries =
+        std::fs::read_dir(&dist).map_err(|e| format!("cannot list {}: {e}", dist.display()))?;
+    let mut found = false;
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if path.extension().is_some_and(|x| x == "wasm") {
+            found = true;
+            let raw = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            let gzipped = Command::new("gzip")
+                .arg("-9c")
+                .arg(&path)
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| format!("{} KiB", kib(o.stdout.len() as u64)))
+                .unwrap_or_else(|| "? (gzip failed)".to_string());
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            println!("{name}: {} KiB raw, {gzipped} gzipped", kib(raw));
+        }
+    }
+    if found {
+        Ok(())
+    } else {
+        Err(format!(
+            "trunk succeeded but left no .wasm in {}",
+            dist.display()
+        ))
+    }
+}
+
+fn kib(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / 1024.0)
+}
+
+/// Runs named steps and remembers how long each took.
+#[derive(Default)]
+struct Steps {
+    done: Vec<(&'static str, Duration, bool)>,
+}
+
+impl Steps {
+    fn run<T>(&mut self, name: &'static str, step: impl FnOnce() -> Res<T>) -> Res<T> {
+        println!("\n==> [{}] {name}", self.done.len() + 1);
+        let start = Instant::now();
+        let result = step();
+        self.done.push((name, start.elapsed(), result.is_ok()));
+        result.map_err(|e| format!("step `{name}` failed: {e}"))
+    }
+
+    fn failed(&self) -> Option<&'static str> {
+        self.done
+            .iter()
+            .find(|(_, _, ok)| !ok)
+            .map(|(name, _, _)| *name)
+    }
+
+    fn summary(&self) {
+        println!("\n---- timing ----");
+        let mut total = Duration::ZERO;
+        for (name, took, ok) in &self.done {
+            total += *took;
+            let mark = if *ok { "ok    " } else { "FAILED" };
+            println!("{mark} {:>7.1} s  {name}", took.as_secs_f64());
+        }
+        println!("       {:>7.1} s  total", total.as_secs_f64());
+    }
+}
