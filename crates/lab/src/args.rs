@@ -1,4 +1,4 @@
-//! Command-line parsing, by hand: six flags do not justify a dependency.
+//! Command-line parsing, by hand: seven flags do not justify a dependency.
 
 use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr};
@@ -20,11 +20,21 @@ Options:
                   `trunk build`) over HTTP on the WebSocket port: open
                   http://HOST:WS-PORT/ and the app's default broker URL
                   (its origin + /mqtt) is the lab. Off unless given.
+  --fault-port N  also serve deliberately broken MQTT over WebSocket on port N
+                  (0 picks a free port), for testing clients' error handling.
+                  The request path picks the fault:
+                    /text      sends a text frame (MQTT needs binary)
+                    /garbage   answers CONNECT with a malformed packet
+                    /silent    never answers
+                    /close     closes with 1011 after the first message
+                    /oversize  CONNACK, then a PUBLISH claiming 200,000,000 bytes
+                  any other path gets HTTP 404. Off unless given.
   --verbose       show rumqttd's logs on stderr (RUST_LOG sets the filter)
   -h, --help      print this help
 
-Once both listeners accept connections it prints one line for tools:
+Once its listeners accept connections it prints one line for tools:
   LAB_READY ws=ws://HOST:PORT/mqtt tcp=HOST:PORT
+with ` faults=ws://HOST:PORT` appended when --fault-port is given.
 ";
 
 /// What the command line asks for.
@@ -71,6 +81,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             "--tcp-port" => options.lab.tcp_port = port(&flag, &value()?)?,
             "--host" => options.lab.host = host(&value()?)?,
             "--app-dir" => options.lab.app_dir = Some(dir(&flag, value()?)?),
+            "--fault-port" => options.lab.fault_port = Some(port(&flag, &value()?)?),
             _ => return Err(format!("unknown argument {flag:?}")),
         }
     }
@@ -123,6 +134,8 @@ mod tests {
             "::1",
             "--verbose",
             "--app-dir=dist",
+            "--fault-port",
+            "0",
         ]) else {
             panic!("should parse");
         };
@@ -131,6 +144,7 @@ mod tests {
         assert_eq!(options.lab.host, "::1".parse::<IpAddr>().unwrap());
         assert!(options.verbose);
         assert_eq!(options.lab.app_dir, Some(PathBuf::from("dist")));
+        assert_eq!(options.lab.fault_port, Some(0));
     }
 
     #[test]
@@ -149,6 +163,7 @@ mod tests {
             .unwrap_err()
             .contains("IP address"));
         assert!(run(&["--app-dir"]).unwrap_err().contains("needs a value"));
+        assert!(run(&["--fault-port=x"]).unwrap_err().contains("0 to 65535"));
         assert!(run(&["--app-dir="]).unwrap_err().contains("directory"));
         assert!(run(&["--bogus"]).unwrap_err().contains("unknown argument"));
     }

@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::static_files::AppDir;
-use crate::{ws_bridge, LabConfig, LabError, Listener};
+use crate::{faults, ws_bridge, LabConfig, LabError, Listener};
 
 /// Largest MQTT packet (its "remaining length") a client may send; rumqttd closes the
 /// connection on anything bigger. 2 MiB so a 1 MiB payload plus topic and headers fits easily.
@@ -79,11 +79,13 @@ fn server_settings(name: &str, listen: SocketAddr) -> ServerSettings {
     }
 }
 
-/// A started lab. Dropping it closes both listening sockets. rumqttd 0.20 cannot stop its router
+/// A started lab. Dropping it closes its listening sockets. rumqttd 0.20 cannot stop its router
 /// thread, and already-open connections live on as tasks of the runtime until it shuts down.
 pub struct RunningBroker {
     tcp: ListenerTask,
     ws: ListenerTask,
+    /// The fault-injection listener, if asked for (`LabConfig::fault_port`).
+    faults: Option<ListenerTask>,
     serves_app: bool,
 }
 
@@ -111,20 +113,45 @@ impl RunningBroker {
             .then(|| format!("http://{}/", self.ws_addr()))
     }
 
+    /// Where the fault-injection listener is, if enabled; see [`RunningBroker::tcp_addr`].
+    pub fn faults_addr(&self) -> Option<SocketAddr> {
+        self.faults.as_ref().map(|faults| connect_addr(faults.addr))
+    }
+
+    /// The fault listener's base URL, `ws://HOST:PORT` (no path: append one of
+    /// [`crate::FAULT_PATHS`]), if enabled.
+    pub fn faults_url(&self) -> Option<String> {
+        self.faults_addr().map(|addr| format!("ws://{addr}"))
+    }
+
     /// The one machine-readable line tools wait for:
-    /// `LAB_READY ws=ws://HOST:PORT/mqtt tcp=HOST:PORT`.
+    /// `LAB_READY ws=ws://HOST:PORT/mqtt tcp=HOST:PORT`, with ` faults=ws://HOST:PORT` appended
+    /// when the fault listener is enabled (nothing else ever changes, so parsers that split on
+    /// spaces and read `key=value` keep working).
     pub fn ready_line(&self) -> String {
-        format!("LAB_READY ws={} tcp={}", self.ws_url(), self.tcp_addr())
+        let mut line = format!("LAB_READY ws={} tcp={}", self.ws_url(), self.tcp_addr());
+        if let Some(url) = self.faults_url() {
+            line.push_str(&format!(" faults={url}"));
+        }
+        line
     }
 
     /// Resolves only if a listener stops; the accept loops otherwise run forever.
     pub async fn stopped(mut self) -> LabError {
-        let (tcp_stopped, outcome) = tokio::select! {
-            outcome = &mut self.tcp.handle => (true, outcome),
-            outcome = &mut self.ws.handle => (false, outcome),
+        let Self {
+            tcp, ws, faults, ..
+        } = &mut self;
+        let faults = async {
+            match faults {
+                Some(faults) => faults.until_stopped().await,
+                None => std::future::pending().await,
+            }
         };
-        let listener = if tcp_stopped { &self.tcp } else { &self.ws };
-        listener.stopped(outcome)
+        tokio::select! {
+            error = tcp.until_stopped() => error,
+            error = ws.until_stopped() => error,
+            error = faults => error,
+        }
     }
 }
 
@@ -146,6 +173,12 @@ impl ListenerTask {
             addr,
             handle: tokio::spawn(serve),
         }
+    }
+
+    /// Resolves once the task ends (the accept loops otherwise run forever).
+    async fn until_stopped(&mut self) -> LabError {
+        let outcome = (&mut self.handle).await;
+        self.stopped(outcome)
     }
 
     fn stopped(&self, outcome: Result<String, tokio::task::JoinError>) -> LabError {
@@ -192,8 +225,8 @@ impl Drop for ListenerTask {
     }
 }
 
-/// Starts the broker on the caller's tokio runtime and returns once both listeners accept
-/// connections.
+/// Starts the broker on the caller's tokio runtime and returns once its listeners (two, or three
+/// with `fault_port`) accept connections.
 pub async fn start(config: &LabConfig) -> Result<RunningBroker, LabError> {
     let app = match &config.app_dir {
         Some(dir) => Some(Arc::new(AppDir::open(dir).await?)),
@@ -201,13 +234,16 @@ pub async fn start(config: &LabConfig) -> Result<RunningBroker, LabError> {
     };
     let serves_app = app.is_some();
     // The WebSocket listener is the lab's own: bind it now and keep it (no port race).
-    let ws_wanted = SocketAddr::new(config.host, config.ws_port);
-    let ws_listener = TcpListener::bind(ws_wanted)
-        .await
-        .map_err(bind_error(Listener::WebSocket, ws_wanted))?;
-    let ws_addr = ws_listener
-        .local_addr()
-        .map_err(bind_error(Listener::WebSocket, ws_wanted))?;
+    let (ws_listener, ws_addr) = bind(
+        Listener::WebSocket,
+        SocketAddr::new(config.host, config.ws_port),
+    )
+    .await?;
+    // Likewise the fault listener, before anything starts: a port in use fails early.
+    let fault_listener = match config.fault_port {
+        Some(port) => Some(bind(Listener::Faults, SocketAddr::new(config.host, port)).await?),
+        None => None,
+    };
     let tcp_addr = reserve(SocketAddr::new(config.host, config.tcp_port))?;
 
     let router_tx = Router::new(0, router_config()).spawn();
@@ -223,11 +259,31 @@ pub async fn start(config: &LabConfig) -> Result<RunningBroker, LabError> {
     let bridge = ws_bridge::serve(ws_listener, connect_addr(tcp_addr), app);
     let mut ws = ListenerTask::spawn(Listener::WebSocket, ws_addr, bridge);
     ws.wait_ready().await?;
+
+    let faults = match fault_listener {
+        Some((listener, addr)) => {
+            let mut faults = ListenerTask::spawn(Listener::Faults, addr, faults::serve(listener));
+            faults.wait_ready().await?;
+            Some(faults)
+        }
+        None => None,
+    };
     Ok(RunningBroker {
         tcp,
         ws,
+        faults,
         serves_app,
     })
+}
+
+/// Binds one of the lab's own listeners and reports the address actually bound (port 0 → the
+/// port the OS picked).
+async fn bind(kind: Listener, wanted: SocketAddr) -> Result<(TcpListener, SocketAddr), LabError> {
+    let listener = TcpListener::bind(wanted)
+        .await
+        .map_err(bind_error(kind, wanted))?;
+    let addr = listener.local_addr().map_err(bind_error(kind, wanted))?;
+    Ok((listener, addr))
 }
 
 /// Resolves the TCP listen address before rumqttd binds it: a port in use becomes a clear error

@@ -3,13 +3,17 @@
 //!
 //! It listens for MQTT 3.1.1 over WebSocket (what the browser uses:
 //! `new WebSocket("ws://127.0.0.1:9001/mqtt", "mqtt")`) and over plain TCP (for command-line
-//! tools). [`start`] returns only once both listeners accept connections; the binary
+//! tools). [`start`] returns only once its listeners accept connections; the binary
 //! (`cargo run -p lab`) and the integration tests both go through it.
+//!
+//! With [`LabConfig::fault_port`] set, a third listener serves deliberately broken MQTT over
+//! WebSocket for testing clients' error handling (`faults.rs`).
 //!
 //! With [`LabConfig::app_dir`] set, the WebSocket port also serves the built web app over plain
 //! HTTP, so the app's default broker URL (its own origin + `/mqtt`) reaches the lab directly.
 
 mod broker;
+mod faults;
 mod front_door;
 mod static_files;
 mod ws_bridge;
@@ -20,6 +24,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 pub use broker::{start, RunningBroker, MAX_PACKET_SIZE};
+pub use faults::{FAULT_PATHS, OVERSIZE_LENGTH};
 
 /// Port of the WebSocket listener unless told otherwise (the usual MQTT-over-WebSocket port).
 pub const DEFAULT_WS_PORT: u16 = 9001;
@@ -37,6 +42,9 @@ pub struct LabConfig {
     /// The built web app (e.g. trunk's `dist/`) to serve over HTTP on the WebSocket port.
     /// None by default: serving files is opt-in (`--app-dir`), never guessed.
     pub app_dir: Option<PathBuf>,
+    /// Port of the fault-injection listener (misbehaving MQTT over WebSocket, chosen by request
+    /// path: see [`FAULT_PATHS`]); 0 picks a free port. None by default: off unless asked for.
+    pub fault_port: Option<u16>,
 }
 
 impl Default for LabConfig {
@@ -46,15 +54,18 @@ impl Default for LabConfig {
             ws_port: DEFAULT_WS_PORT,
             tcp_port: DEFAULT_TCP_PORT,
             app_dir: None,
+            fault_port: None,
         }
     }
 }
 
-/// One of the lab's two listeners, named the way a user would read it in an error message.
+/// One of the lab's listeners, named the way a user would read it in an error message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Listener {
     WebSocket,
     Tcp,
+    /// The fault-injection listener (`--fault-port`).
+    Faults,
 }
 
 impl fmt::Display for Listener {
@@ -62,6 +73,7 @@ impl fmt::Display for Listener {
         f.write_str(match self {
             Listener::WebSocket => "MQTT over WebSocket",
             Listener::Tcp => "MQTT over TCP",
+            Listener::Faults => "fault injection (MQTT over WebSocket)",
         })
     }
 }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use args::Command;
-use lab::LabError;
+use lab::{LabError, Listener};
 
 fn main() -> ExitCode {
     let options = match args::parse(std::env::args_os().skip(1)) {
@@ -48,10 +48,15 @@ async fn run(config: lab::LabConfig) -> ExitCode {
         Ok(broker) => broker,
         Err(error) => {
             eprintln!("mqtt-playground lab: {error}");
-            if let LabError::AddrInUse { .. } = error {
-                eprintln!(
+            match error {
+                LabError::AddrInUse {
+                    listener: Listener::Faults,
+                    ..
+                } => eprintln!("  Choose another port with --fault-port N (0 = any free port)."),
+                LabError::AddrInUse { .. } => eprintln!(
                     "  Choose other ports with --ws-port N / --tcp-port N (0 = any free port)."
-                );
+                ),
+                _ => {}
             }
             return ExitCode::FAILURE;
         }
@@ -68,8 +73,18 @@ async fn run(config: lab::LabConfig) -> ExitCode {
         Some(url) => format!("  App:       {url}\n"),
         None => String::new(),
     };
+    let faults = match broker.faults_url() {
+        Some(url) => {
+            let names: Vec<&str> = lab::FAULT_PATHS
+                .iter()
+                .map(|path| path.trim_start_matches('/'))
+                .collect();
+            format!("  Faults:    {url}/{{{}}}\n", names.join(","))
+        }
+        None => String::new(),
+    };
     say(&format!(
-        "mqtt-playground lab: embedded broker ready\n{app}  WebSocket: {}\n  TCP:       mqtt://{}\n{exposed}  Press Ctrl-C to stop.\n{}\n",
+        "mqtt-playground lab: embedded broker ready\n{app}  WebSocket: {}\n  TCP:       mqtt://{}\n{faults}{exposed}  Press Ctrl-C to stop.\n{}\n",
         broker.ws_url(),
         broker.tcp_addr(),
         broker.ready_line(),

@@ -166,7 +166,10 @@ where
 
 /// Handshake callback: select the `mqtt` subprotocol when the client offers it, and only then.
 #[allow(clippy::result_large_err)] // the signature tungstenite's `Callback` requires
-fn echo_mqtt(request: &Request, mut response: Response) -> Result<Response, ErrorResponse> {
+pub(crate) fn echo_mqtt(
+    request: &Request,
+    mut response: Response,
+) -> Result<Response, ErrorResponse> {
     let offered = request
         .headers()
         .get_all(SEC_WEBSOCKET_PROTOCOL)

@@ -22,12 +22,33 @@ pub async fn start_lab() -> RunningBroker {
 
 /// A lab on free ports that also serves the app in `app_dir`, if given.
 pub async fn start_lab_serving(app_dir: Option<PathBuf>) -> RunningBroker {
-    let config = LabConfig {
+    start_lab_with(LabConfig {
+        app_dir,
+        ..free_ports()
+    })
+    .await
+}
+
+/// A lab on free ports with the fault-injection listener (`--fault-port 0`).
+pub async fn start_lab_with_faults() -> RunningBroker {
+    start_lab_with(LabConfig {
+        fault_port: Some(0),
+        ..free_ports()
+    })
+    .await
+}
+
+/// The default configuration on loopback and free ports.
+pub fn free_ports() -> LabConfig {
+    LabConfig {
         host: IpAddr::V4(Ipv4Addr::LOCALHOST),
         ws_port: 0,
         tcp_port: 0,
-        app_dir,
-    };
+        ..LabConfig::default()
+    }
+}
+
+pub async fn start_lab_with(config: LabConfig) -> RunningBroker {
     match lab::start(&config).await {
         Ok(broker) => broker,
         Err(error) => panic!("lab did not start: {error}"),

@@ -6,7 +6,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Response;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Error, Message};
 use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
 use super::Decoder;
@@ -20,18 +20,25 @@ pub struct Client {
 impl Client {
     /// Opens `url`, asking for the `mqtt` subprotocol as a browser does when `subprotocol` is set.
     pub async fn open(url: &str, subprotocol: bool) -> (Self, Response) {
+        Self::try_open(url, subprotocol)
+            .await
+            .expect("WebSocket handshake")
+    }
+
+    /// [`Client::open`] for handshakes that may fail (e.g. a refused path: `Error::Http`).
+    pub async fn try_open(url: &str, subprotocol: bool) -> Result<(Self, Response), Error> {
         let mut request = url.into_client_request().expect("valid ws URL");
         if subprotocol {
             request
                 .headers_mut()
                 .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("mqtt"));
         }
-        let (ws, response) = connect_async(request).await.expect("WebSocket handshake");
+        let (ws, response) = connect_async(request).await?;
         let client = Self {
             ws,
             decoder: Decoder::default(),
         };
-        (client, response)
+        Ok((client, response))
     }
 
     /// Sends one MQTT packet as one binary message.
