@@ -2,9 +2,11 @@
 //!
 //! The `xtask` alias lives in `.cargo/config.toml`. Commands:
 //! - `setup [--browser]`: install the missing toolchain pieces (idempotent);
-//! - `dev [--open] [--no-setup]`: run the lab broker and `trunk serve` together;
-//! - `test [--skip-lint] [--only-browser] [--no-setup]`: every check and test, as CI runs them.
+//! - `dev [--open] [--no-setup]`: build the app and serve it from the lab, with `trunk watch`;
+//! - `test [--skip-lint] [--only-browser] [--no-setup]`: every check and test, as CI runs them;
+//! - `bench`: the session's native throughput and the page's flood benchmark (prints numbers).
 
+mod bench;
 mod brokers;
 mod dev;
 mod proc;
@@ -24,13 +26,15 @@ commands:
   setup [--browser]   install what is missing: wasm32 target, trunk ~0.21, wasm-bindgen-cli
                       (the version in Cargo.lock), binaryen (wasm-opt); with --browser also the
                       Debian packages chromium, chromium-driver, mosquitto
-  dev [--open]        run the app: lab broker + `trunk serve` on http://127.0.0.1:8080/
-                      (--no-setup skips the setup check)
+  dev [--open]        run the app: build it, serve it from the lab on http://127.0.0.1:9001/
+                      next to the broker, rebuild on changes (--no-setup skips the setup check)
   test                run all checks and tests (fmt, clippy, native tests, wasm clippy,
                       browser tests against the lab and mosquitto, release build)
       --skip-lint     skip fmt and both clippy runs
       --only-browser  only start the brokers and run the browser tests
-      --no-setup      skip the setup check";
+      --no-setup      skip the setup check
+  bench               print benchmark numbers: session throughput (native) and a 50,000
+                      message flood into the page's live log (headless Chromium, release)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
         "setup" => setup::run(flags),
         "dev" => dev::run(flags),
         "test" => test::run(flags),
+        "bench" => bench::run(flags),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

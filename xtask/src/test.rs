@@ -16,7 +16,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 const APP: &str = "mqtt-playground";
-const LAB_START_TIMEOUT: Duration = Duration::from_secs(300);
+pub(crate) const LAB_START_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub fn run(flags: &[String]) -> Res {
     let [skip_lint, only_browser, no_setup] = parse_flags(
@@ -123,7 +123,8 @@ fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) 
         })?;
     }
     steps.run("browser tests", || {
-        let mut cmd = browser_test_command(&root, &env)?;
+        // The library's unit tests and the browser suite; not the flood benchmark.
+        let mut cmd = browser_test_command(&root, &env, &["--lib", "--test", "browser"])?;
         proc::run(&mut cmd).map_err(|e| with_logs(e, &mut lab, &mut mosquitto))
     })?;
     drop((lab, mosquitto));
@@ -135,7 +136,7 @@ fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) 
 }
 
 /// The `MQTT_*` variables the tests read (at compile time, with `option_env!`).
-fn broker_env(lab: &Broker, mosquitto: &Broker) -> Vec<(String, String)> {
+pub(crate) fn broker_env(lab: &Broker, mosquitto: &Broker) -> Vec<(String, String)> {
     [
         ("MQTT_LAB_WS_URL", lab.ws_url.as_str()),
         ("MQTT_LAB_TCP_ADDR", lab.tcp_addr.as_str()),
@@ -157,11 +158,16 @@ fn closed_port() -> Option<u16> {
 
 /// `cargo test -p mqtt-playground --target wasm32-unknown-unknown`, run by
 /// wasm-bindgen-test-runner (the target's runner in .cargo/config.toml) in headless Chromium.
-fn browser_test_command(root: &Path, env: &[(String, String)]) -> Res<Command> {
+pub(crate) fn browser_test_command(
+    root: &Path,
+    env: &[(String, String)],
+    targets: &[&str],
+) -> Res<Command> {
     let chromedriver = find_in_path("chromedriver")
         .ok_or("chromedriver is not on PATH: run `cargo xtask setup --browser`")?;
     let mut cmd = Command::new(cargo());
     cmd.args(["test", "-p", APP, "--target", "wasm32-unknown-unknown"])
+        .args(targets)
         .current_dir(root)
         .envs(env.iter().cloned())
         .env("CHROMEDRIVER", chromedriver);
