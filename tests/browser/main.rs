@@ -3,6 +3,7 @@
 //! free ports by `cargo xtask test`).
 
 mod client;
+mod faults;
 mod support;
 mod ui;
 

@@ -18,6 +18,8 @@ pub struct Broker {
     pub ws_url: String,
     /// Plain TCP `host:port`.
     pub tcp_addr: String,
+    /// The lab's fault-injection WebSocket base URL (`--fault-port`), when it has one.
+    pub faults_url: Option<String>,
     /// Where its output goes, if not to our terminal.
     pub log: Option<PathBuf>,
     process: Group,
@@ -147,6 +149,7 @@ pub fn start_lab(bin: &Path, args: &[&str], log: Option<&Path>, timeout: Duratio
     let mut broker = Broker {
         ws_url: String::new(),
         tcp_addr: String::new(),
+        faults_url: None,
         log: log.map(Path::to_path_buf),
         process,
     };
@@ -158,6 +161,10 @@ pub fn start_lab(bin: &Path, args: &[&str], log: Option<&Path>, timeout: Duratio
                     .ok_or_else(|| format!("the lab printed a malformed ready line: {line}"))?;
                 broker.ws_url = ws;
                 broker.tcp_addr = tcp;
+                broker.faults_url = line
+                    .split_whitespace()
+                    .find_map(|w| w.strip_prefix("faults="))
+                    .map(str::to_string);
                 return Ok(broker);
             }
             Err(RecvTimeoutError::Disconnected) => {
@@ -258,6 +265,7 @@ pub fn start_mosquitto(root: &Path, dir: &Path) -> Res<Broker> {
     let mut broker = Broker {
         ws_url: format!("ws://127.0.0.1:{ws_port}/mqtt"),
         tcp_addr: format!("127.0.0.1:{tcp_port}"),
+        faults_url: None,
         log: Some(log),
         process: Group::spawn("mosquitto", &mut cmd)?,
     };

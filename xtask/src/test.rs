@@ -87,7 +87,7 @@ fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) 
         let lab_log = run_dir.path().join("lab.log");
         let lab = brokers::start_lab(
             &bin,
-            &["--ws-port", "0", "--tcp-port", "0"],
+            &["--ws-port", "0", "--tcp-port", "0", "--fault-port", "0"],
             Some(&lab_log),
             LAB_START_TIMEOUT,
         )?;
@@ -117,7 +117,16 @@ fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) 
 
     if !only_browser {
         steps.run("native tests", || {
-            let mut cmd = cargo_cmd(&["test", "--workspace", "--exclude", APP]);
+            // `--include-ignored`: tests that need mosquitto are ignored in a plain
+            // `cargo test` and run here, where the brokers exist.
+            let mut cmd = cargo_cmd(&[
+                "test",
+                "--workspace",
+                "--exclude",
+                APP,
+                "--",
+                "--include-ignored",
+            ]);
             proc::run(cmd.envs(env.iter().cloned()))
                 .map_err(|e| with_logs(e, &mut lab, &mut mosquitto))
         })?;
@@ -147,6 +156,11 @@ pub(crate) fn broker_env(lab: &Broker, mosquitto: &Broker) -> Vec<(String, Strin
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
+    .chain(
+        lab.faults_url
+            .iter()
+            .map(|u| ("MQTT_FAULTS_URL".to_string(), u.clone())),
+    )
     .chain(closed_port().map(|p| ("MQTT_CLOSED_PORT".to_string(), p.to_string())))
     .collect()
 }
