@@ -1,31 +1,84 @@
-//! The page: a header and the client view.
+//! The page: a header with the views' navigation, and the current view. Views are chosen
+//! by the URL's fragment (`#client`, `#challenge`), so each has a link of its own. Their
+//! state lives in contexts provided here, so a connection or a challenge run goes on while
+//! another view is shown.
 
 use leptos::prelude::*;
 
+use crate::challenge_state::ChallengeState;
+use crate::prefs::BrokerPrefs;
 use crate::state::ClientState;
-use crate::ui::{ConnectPanel, LogView, PublishPanel, SubscriptionsPanel};
+use crate::ui::{ChallengeView, ConnectPanel, LogView, PublishPanel, SubscriptionsPanel};
+
+/// The views of the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Client,
+    Challenge,
+}
+
+impl Route {
+    fn from_hash() -> Self {
+        let hash = web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .unwrap_or_default();
+        match hash.as_str() {
+            "#challenge" => Route::Challenge,
+            _ => Route::Client,
+        }
+    }
+}
 
 /// The whole application.
 #[component]
 pub fn App() -> impl IntoView {
+    provide_context(BrokerPrefs::new());
     provide_context(ClientState::new());
+    provide_context(ChallengeState::new());
+    let route = RwSignal::new(Route::from_hash());
+    let _listener = window_event_listener(leptos::ev::hashchange, move |_| {
+        route.set(Route::from_hash())
+    });
+    let link = move |to: Route, href: &'static str, testid: &'static str, label: &'static str| {
+        view! {
+            <a href=href data-testid=testid class:active=move || route.get() == to
+                on:click=move |_| route.set(to)>{label}</a>
+        }
+    };
     view! {
         <header class="topbar">
             <span class="brand">"mqtt"<b>"playground"</b></span>
             <nav>
-                <a class="active" href="#client" data-testid="nav-client">"Client"</a>
+                {link(Route::Client, "#client", "nav-client", "Client")}
+                {link(Route::Challenge, "#challenge", "nav-challenge", "Challenge")}
             </nav>
             <span class="grow"></span>
             <a class="muted" href="https://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html"
                 target="_blank" rel="noopener">"MQTT 3.1.1 spec"</a>
         </header>
         <main class="layout">
-            <div class="side">
-                <ConnectPanel />
-                <SubscriptionsPanel />
-                <PublishPanel />
-            </div>
-            <LogView />
+            {move || match route.get() {
+                Route::Client => view! { <ClientView /> }.into_any(),
+                Route::Challenge => view! { <ChallengeView /> }.into_any(),
+            }}
         </main>
+    }
+}
+
+/// The general-purpose client: connect, subscribe, publish, watch the log.
+#[component]
+fn ClientView() -> impl IntoView {
+    let state = expect_context::<ClientState>();
+    let trace = (
+        Signal::from(state.trace_control),
+        Callback::new(move |on| state.set_trace(on)),
+    );
+    view! {
+        <div class="side">
+            <ConnectPanel />
+            <SubscriptionsPanel />
+            <PublishPanel />
+        </div>
+        <LogView log=state.log trace=trace />
     }
 }

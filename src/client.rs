@@ -148,6 +148,14 @@ impl MqttClient {
         self.command(|s, now| s.disconnect(now));
     }
 
+    /// Also report control packets (acks, pings…) as `Event::Control`.
+    pub fn set_trace_control_packets(&self, on: bool) {
+        self.inner
+            .borrow_mut()
+            .session
+            .set_trace_control_packets(on);
+    }
+
     /// Bytes the browser has queued but not yet sent: publishers slow down when it grows.
     pub fn buffered_amount(&self) -> u32 {
         self.inner

@@ -3,9 +3,12 @@
 //! ([`transport`], [`client`]) and renders what happens ([`state`], [`ui`]).
 
 pub mod app;
+pub mod challenge_run;
+pub mod challenge_state;
 pub mod client;
 pub mod live_log;
 pub mod log;
+pub mod prefs;
 pub mod state;
 pub mod transport;
 pub mod ui;

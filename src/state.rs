@@ -96,6 +96,7 @@ impl ClientState {
         let url = settings.url.trim().to_string();
         match MqttClient::connect(&settings, move |event| this.on_event(event)) {
             Ok(client) => {
+                client.set_trace_control_packets(self.trace_control.get_untracked());
                 self.client.set_value(Some(client));
                 self.set_status(ConnState::Connecting, format!("connecting to {url}…"));
                 self.log.note(
@@ -107,6 +108,14 @@ impl ClientState {
                 self.set_status(ConnState::Failed, error.to_string());
                 self.log.note(Direction::Error, error.to_string());
             }
+        }
+    }
+
+    /// Shows or hides control packets in the log, for the current and later connections.
+    pub fn set_trace(&self, on: bool) {
+        self.trace_control.set(on);
+        if let Some(client) = self.client() {
+            client.set_trace_control_packets(on);
         }
     }
 
@@ -169,8 +178,7 @@ impl ClientState {
                     } else {
                         "←"
                     };
-                    self.log
-                        .note(Direction::Info, format!("{arrow} {packet:?}"));
+                    self.log.note(Direction::Info, format!("{arrow} {packet}"));
                 }
             }
             Event::Warning(text) => self.log.note(Direction::Error, text),

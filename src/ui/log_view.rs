@@ -6,8 +6,8 @@
 use leptos::html::Div;
 use leptos::prelude::*;
 
+use crate::live_log::LiveLog;
 use crate::log::{Body, Direction, LogEntry, PayloadView};
-use crate::state::ClientState;
 
 /// Height of one row in CSS pixels; `style/main.css` uses the same number.
 const ROW_HEIGHT: f64 = 24.0;
@@ -83,9 +83,16 @@ fn direction_label(direction: Direction) -> (&'static str, &'static str) {
 
 /// The log panel: counters, controls, the windowed list and the selected entry.
 #[component]
-pub fn LogView() -> impl IntoView {
-    let state = expect_context::<ClientState>();
-    let log = state.log;
+pub fn LogView(
+    /// The log to show.
+    log: LiveLog,
+    /// A "Control packets" checkbox: its state, and what to call when it changes.
+    #[prop(optional)]
+    trace: Option<(Signal<bool>, Callback<bool>)>,
+    /// The panel's title.
+    #[prop(default = "Live log")]
+    title: &'static str,
+) -> impl IntoView {
     let scroller = NodeRef::<Div>::new();
     let scroll_top = RwSignal::new(0.0_f64);
     let viewport = RwSignal::new(600.0_f64);
@@ -131,7 +138,7 @@ pub fn LogView() -> impl IntoView {
     view! {
         <section class="panel log-panel">
             <header class="log-head">
-                <h2>"Live log"</h2>
+                <h2>{title}</h2>
                 <span class="counters" data-testid="log-counters">
                     {move || {
                         let s = stats();
@@ -140,10 +147,13 @@ pub fn LogView() -> impl IntoView {
                     }}
                 </span>
                 <span class="grow"></span>
-                <label class="check" title="Also show PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, PINGREQ…">
-                    <input type="checkbox" data-testid="log-trace" bind:checked=state.trace_control />
-                    <span>"Control packets"</span>
-                </label>
+                {trace.map(|(on, set)| view! {
+                    <label class="check" title="Also show PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, PINGREQ…">
+                        <input type="checkbox" data-testid="log-trace" prop:checked=move || on.get()
+                            on:change=move |ev| set.run(event_target_checked(&ev)) />
+                        <span>"Control packets"</span>
+                    </label>
+                })}
                 <label class="check">
                     <input type="checkbox" data-testid="log-follow"
                         prop:checked=move || follow.get()
@@ -183,7 +193,7 @@ pub fn LogView() -> impl IntoView {
                     <p class="hint empty">"Messages you send and receive appear here."</p>
                 </Show>
             </div>
-            <Detail selected=selected />
+            <Detail log=log selected=selected />
         </section>
     }
 }
@@ -191,10 +201,11 @@ pub fn LogView() -> impl IntoView {
 /// The selected entry in full: topic, flags, size, and the payload as text or hex.
 #[component]
 fn Detail(
+    /// The log the entry belongs to.
+    log: LiveLog,
     /// Id of the selected log entry.
     selected: RwSignal<Option<u64>>,
 ) -> impl IntoView {
-    let log = expect_context::<ClientState>().log;
     let detail = move || {
         let id = selected.get()?;
         log.with(|l| l.by_id(id).cloned())

@@ -45,6 +45,31 @@ pub enum PacketKind {
     Disconnect,
 }
 
+impl core::fmt::Display for PacketKind {
+    /// The packet's name as the spec writes it, with its packet id: `PUBREC 7`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (name, pkid) = match *self {
+            PacketKind::Connect => ("CONNECT", None),
+            PacketKind::ConnAck => ("CONNACK", None),
+            PacketKind::PubAck(id) => ("PUBACK", Some(id)),
+            PacketKind::PubRec(id) => ("PUBREC", Some(id)),
+            PacketKind::PubRel(id) => ("PUBREL", Some(id)),
+            PacketKind::PubComp(id) => ("PUBCOMP", Some(id)),
+            PacketKind::Subscribe(id) => ("SUBSCRIBE", Some(id)),
+            PacketKind::SubAck(id) => ("SUBACK", Some(id)),
+            PacketKind::Unsubscribe(id) => ("UNSUBSCRIBE", Some(id)),
+            PacketKind::UnsubAck(id) => ("UNSUBACK", Some(id)),
+            PacketKind::PingReq => ("PINGREQ", None),
+            PacketKind::PingResp => ("PINGRESP", None),
+            PacketKind::Disconnect => ("DISCONNECT", None),
+        };
+        match pkid {
+            Some(id) => write!(f, "{name} {id}"),
+            None => f.write_str(name),
+        }
+    }
+}
+
 /// An application message received from the broker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {

@@ -1,0 +1,97 @@
+//! Broker settings shared by every view, so a URL typed once serves the client view and
+//! the challenge alike. Nothing here is persisted: the password lives only in memory.
+
+use leptos::prelude::*;
+
+use crate::client::BrokerSettings;
+
+/// The broker URL and credentials, as a `Copy` context.
+#[derive(Clone, Copy)]
+pub struct BrokerPrefs {
+    pub url: RwSignal<String>,
+    pub username: RwSignal<String>,
+    pub password: RwSignal<String>,
+}
+
+impl BrokerPrefs {
+    pub fn new() -> Self {
+        Self {
+            url: RwSignal::new(default_broker_url()),
+            username: RwSignal::new(String::new()),
+            password: RwSignal::new(String::new()),
+        }
+    }
+
+    /// Settings for a new connection with this client id and keepalive.
+    pub fn settings(
+        &self,
+        client_id: String,
+        keep_alive_secs: u16,
+        clean_session: bool,
+    ) -> BrokerSettings {
+        BrokerSettings {
+            url: self.url.get_untracked(),
+            client_id,
+            username: self.username.get_untracked(),
+            password: self.password.get_untracked(),
+            keep_alive_secs,
+            clean_session,
+        }
+    }
+}
+
+impl Default for BrokerPrefs {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The page's own origin with `/mqtt`, ws or wss to match the page: where the lab (or a
+/// reverse proxy next to a hosted `dist/`) serves the broker's WebSocket.
+pub fn default_broker_url() -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let host = location
+        .as_ref()
+        .and_then(|l| l.host().ok())
+        .filter(|h| !h.is_empty());
+    match host {
+        Some(host) => {
+            let scheme = if crate::transport::page_is_https() {
+                "wss"
+            } else {
+                "ws"
+            };
+            format!("{scheme}://{host}/mqtt")
+        }
+        None => "ws://localhost:9001/mqtt".to_string(),
+    }
+}
+
+/// A client id unlikely to collide with another tab's: brokers drop the older of two
+/// connections with the same id. Letters, digits and '-' only (some brokers refuse '/').
+pub fn random_client_id(prefix: &str) -> String {
+    let n = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+    format!("{prefix}-{n:08x}")
+}
+
+/// URL, user name and password inputs bound to the shared [`BrokerPrefs`].
+#[component]
+pub fn BrokerFields() -> impl IntoView {
+    let prefs = expect_context::<BrokerPrefs>();
+    view! {
+        <label class="wide">
+            <span>"WebSocket URL"</span>
+            <input type="text" data-testid="connect-url" spellcheck="false"
+                placeholder="ws://localhost:9001/mqtt" bind:value=prefs.url />
+        </label>
+        <label>
+            <span>"User name"</span>
+            <input type="text" data-testid="connect-username" autocomplete="username" bind:value=prefs.username />
+        </label>
+        <label>
+            <span>"Password"</span>
+            <input type="password" data-testid="connect-password" autocomplete="current-password"
+                bind:value=prefs.password />
+        </label>
+    }
+}
