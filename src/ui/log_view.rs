@@ -72,6 +72,19 @@ fn clock_time(at_ms: f64) -> String {
     )
 }
 
+/// `12345678` → `12,345,678`.
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn direction_label(direction: Direction) -> (&'static str, &'static str) {
     match direction {
         Direction::In => ("in", "←"),
@@ -142,8 +155,8 @@ pub fn LogView(
                 <span class="counters" data-testid="log-counters">
                     {move || {
                         let s = stats();
-                        let dropped = if s.dropped > 0 { format!(" · {} dropped (oldest first)", s.dropped) } else { String::new() };
-                        format!("{} in · {} out · {} of {} kept{dropped}", s.received, s.sent, s.kept, s.capacity)
+                        let dropped = if s.dropped > 0 { format!(" · {} dropped (oldest first)", group(s.dropped)) } else { String::new() };
+                        format!("{} in · {} out · {} of {} kept{dropped}", group(s.received), group(s.sent), group(s.kept as u64), group(s.capacity as u64))
                     }}
                 </span>
                 <span class="grow"></span>

@@ -8,7 +8,10 @@ use web_sys::Element;
 
 use crate::support::*;
 
-fn mount() -> (Element, leptos::mount::UnmountHandle<impl leptos::tachys::view::Mountable>) {
+fn mount() -> (
+    Element,
+    leptos::mount::UnmountHandle<impl leptos::tachys::view::Mountable>,
+) {
     let root = test_root();
     let handle = mount_to(root.clone(), App);
     (root.into(), handle)
@@ -16,7 +19,10 @@ fn mount() -> (Element, leptos::mount::UnmountHandle<impl leptos::tachys::view::
 
 async fn open_challenge(root: &Element) {
     click(root, "nav-challenge");
-    until("the challenge view", 5.0, || !all_by_testid(root, "challenge-start").is_empty()).await;
+    until("the challenge view", 5.0, || {
+        !all_by_testid(root, "challenge-start").is_empty()
+    })
+    .await;
 }
 
 fn phase(root: &Element) -> String {
@@ -36,18 +42,34 @@ async fn complete(url: &str, user: Option<(&str, &str)>, qos: &str) -> u32 {
     type_into(&root, "challenge-user-id", &user_id);
     choose(&root, "challenge-qos", qos);
     click(&root, "challenge-start");
-    until("the challenge to finish", 60.0, || matches!(phase(&root).as_str(), "done" | "failed")).await;
+    until("the challenge to finish", 60.0, || {
+        matches!(phase(&root).as_str(), "done" | "failed")
+    })
+    .await;
     let text = text_of(&root, "challenge-phase");
     assert_eq!(phase(&root), "done", "{text}");
     assert!(text.contains("Well done my IoT!"), "{text}");
-    let replies: u32 = text_of(&root, "challenge-replies").trim().parse().expect("a number of replies");
+    let replies: u32 = text_of(&root, "challenge-replies")
+        .trim()
+        .parse()
+        .expect("a number of replies");
     assert!(replies > 0, "the service always sends at least one command");
     if qos != "0" {
-        let acks: u32 = text_of(&root, "challenge-acks").trim().parse().expect("a number of acks");
-        assert_eq!(acks, replies, "every QoS {qos} reply is acknowledged before the final message");
+        let acks: u32 = text_of(&root, "challenge-acks")
+            .trim()
+            .parse()
+            .expect("a number of acks");
+        assert_eq!(
+            acks, replies,
+            "every QoS {qos} reply is acknowledged before the final message"
+        );
     }
     // The traffic log shows the login and at least one reply.
-    let log = all_by_testid(&root, "log-entry").iter().map(|e| e.text_content().unwrap_or_default()).collect::<Vec<_>>().join("\n");
+    let log = all_by_testid(&root, "log-entry")
+        .iter()
+        .map(|e| e.text_content().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(log.contains("Well done my IoT!"), "{log}");
     replies
 }
@@ -86,6 +108,9 @@ async fn an_invalid_user_id_is_refused_before_connecting() {
     open_challenge(&root).await;
     type_into(&root, "challenge-user-id", "a/b");
     click(&root, "challenge-start");
-    until("an error", 5.0, || !all_by_testid(&root, "log-entry").is_empty()).await;
+    until("an error", 5.0, || {
+        !all_by_testid(&root, "log-entry").is_empty()
+    })
+    .await;
     assert_eq!(phase(&root), "idle");
 }

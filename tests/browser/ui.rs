@@ -200,11 +200,11 @@ async fn a_flood_keeps_the_log_bounded_and_counts_what_it_dropped() {
             .unwrap();
     }
     until("all 12,000 messages counted", 30.0, || {
-        text_of(&root, "log-counters").contains("12000 in")
+        text_of(&root, "log-counters").contains("12,000 in")
     })
     .await;
     let counters = text_of(&root, "log-counters");
-    assert!(counters.contains("10000 of 10000 kept"), "{counters}");
+    assert!(counters.contains("10,000 of 10,000 kept"), "{counters}");
     assert!(counters.contains("dropped"), "{counters}");
     // Only a window of rows exists in the DOM, and it shows the newest.
     let rows = all_by_testid(&root, "log-entry");
