@@ -1,16 +1,37 @@
-//! Command-line parsing, by hand: seven flags do not justify a dependency.
+//! Command-line parsing, by hand: a few dozen flags do not justify a dependency.
+//!
+//! `lab [OPTIONS]` runs the broker and the challenge service (whose flags `service.rs`
+//! holds); the subcommands `lab challenge-service` and `lab solve` live in `service.rs` and
+//! `solve.rs`.
+
+mod flags;
+mod service;
+mod solve;
 
 use std::ffi::OsString;
-use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
 
+use challenge::ServerConfig;
 use lab::LabConfig;
+
+use self::flags::{dir, host, port, Flags};
+
+pub use self::service::ServiceOptions;
+pub use self::solve::SolveCli;
 
 pub const USAGE: &str = "\
 Usage: cargo run -p lab -- [OPTIONS]
+       cargo run -p lab -- challenge-service --broker HOST:PORT [OPTIONS]
+       cargo run -p lab -- solve --broker HOST:PORT --user-id ID [OPTIONS]
+       (each subcommand has its own --help)
 
 Runs an embedded MQTT broker (rumqttd) for mqtt-playground: MQTT 3.1.1 over
-WebSocket for the browser and over TCP for other tools. No authentication.
+WebSocket for the browser and over TCP for other tools. No authentication:
+anonymous clients and any user name/password are accepted, so the seed's
+student / i_make_mqtt_cool work too.
+
+With it runs the IoT challenge service (client id challenge-service): publish
+a user id on `login`, get a unique id on `<user id>/UUID`, then commands on
+`<unique id>` to answer on `<unique id>/CMDn`.
 
 Options:
   --ws-port N     WebSocket port (default 9001; 0 picks a free port)
@@ -29,10 +50,21 @@ Options:
                     /close     closes with 1011 after the first message
                     /oversize  CONNACK, then a PUBLISH claiming 200,000,000 bytes
                   any other path gets HTTP 404. Off unless given.
+  --no-challenge  do not run the challenge service
   --verbose       show rumqttd's logs on stderr (RUST_LOG sets the filter)
   -h, --help      print this help
 
-Once its listeners accept connections it prints one line for tools:
+Challenge options (the seed's behaviour by default):
+  --challenge-delay-ms N  from the unique id to the first command (default 3000)
+  --min-commands N        fewest commands per login (default 5)
+  --max-commands N        most commands per login (default 20)
+  --pace-ms N             between two commands (default 200; 0 = all at once)
+  --seed N                seeds unique ids and commands (default: from the clock;
+                          the ready line shows it, to replay a run)
+  --challenge-qos 0|1|2   for the service's subscriptions and messages (default 1)
+
+Once its listeners accept connections (and the service is subscribed) it
+prints one line for tools:
   LAB_READY ws=ws://HOST:PORT/mqtt tcp=HOST:PORT
 with ` faults=ws://HOST:PORT` appended when --fault-port is given.
 ";
@@ -41,87 +73,91 @@ with ` faults=ws://HOST:PORT` appended when --fault-port is given.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Run(Options),
-    Help,
+    ChallengeService(ServiceOptions),
+    Solve(SolveCli),
+    /// Print this usage text.
+    Help(&'static str),
 }
 
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Options {
     pub lab: LabConfig,
     pub verbose: bool,
+    /// The embedded challenge service's settings; `None` with `--no-challenge`.
+    pub challenge: Option<ServerConfig>,
+}
+
+/// A seed for the challenge when `--seed` is not given: the wall clock, so two runs differ.
+/// The only clock read of the service; the seed is printed so a run can be replayed.
+pub fn seed_from_clock() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// Parses the arguments after the program name. Accepts `--flag value` and `--flag=value`.
-/// The error is a sentence for the user.
-pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
-    let mut options = Options::default();
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let arg = arg
-            .into_string()
-            .map_err(|arg| format!("argument {arg:?} is not valid UTF-8"))?;
-        let (flag, inline_value) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_owned(), Some(value.to_owned()))
-            }
-            _ => (arg, None),
-        };
-        let mut value = || -> Result<String, String> {
-            match inline_value
-                .clone()
-                .or_else(|| args.next().and_then(|v| v.into_string().ok()))
-            {
-                Some(value) => Ok(value),
-                None => Err(format!("{flag} needs a value")),
-            }
-        };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "--verbose" => options.verbose = true,
-            "--ws-port" => options.lab.ws_port = port(&flag, &value()?)?,
-            "--tcp-port" => options.lab.tcp_port = port(&flag, &value()?)?,
-            "--host" => options.lab.host = host(&value()?)?,
-            "--app-dir" => options.lab.app_dir = Some(dir(&flag, value()?)?),
-            "--fault-port" => options.lab.fault_port = Some(port(&flag, &value()?)?),
-            _ => return Err(format!("unknown argument {flag:?}")),
+/// `seed` is the challenge seed unless `--seed` is given. The error is a sentence for the
+/// user; the caller prints it with the usage text that [`usage_for`] picks.
+pub fn parse(args: impl IntoIterator<Item = OsString>, seed: u64) -> Result<Command, String> {
+    let mut args = Flags::new(args);
+    match args.peek_subcommand() {
+        Some("challenge-service") => return service::parse(args.skip_one(), seed),
+        Some("solve") => return solve::parse(args.skip_one()),
+        _ => {}
+    }
+    let (mut lab, mut verbose, mut with_challenge) = (LabConfig::default(), false, true);
+    let mut server = ServerConfig::new(seed);
+    while let Some(flag) = args.next_flag()? {
+        match flag.name.as_str() {
+            "-h" | "--help" => return Ok(Command::Help(USAGE)),
+            "--verbose" => verbose = true,
+            "--no-challenge" => with_challenge = false,
+            "--ws-port" => lab.ws_port = port(&flag.name, &args.value(&flag)?)?,
+            "--tcp-port" => lab.tcp_port = port(&flag.name, &args.value(&flag)?)?,
+            "--host" => lab.host = host(&args.value(&flag)?)?,
+            "--app-dir" => lab.app_dir = Some(dir(&flag.name, args.value(&flag)?)?),
+            "--fault-port" => lab.fault_port = Some(port(&flag.name, &args.value(&flag)?)?),
+            _ if service::challenge_flag(&mut args, &flag, &mut server)? => {}
+            _ => return Err(format!("unknown argument {:?}", flag.name)),
         }
     }
-    Ok(Command::Run(options))
+    service::check(&server)?;
+    Ok(Command::Run(Options {
+        lab,
+        verbose,
+        challenge: with_challenge.then_some(server),
+    }))
 }
 
-fn port(flag: &str, value: &str) -> Result<u16, String> {
-    value
-        .parse()
-        .map_err(|_| format!("{flag} expects a port number from 0 to 65535, not {value:?}"))
-}
-
-fn dir(flag: &str, value: String) -> Result<PathBuf, String> {
-    if value.is_empty() {
-        return Err(format!("{flag} expects a directory"));
+/// The usage text to print with an error from `parse(args)`: the subcommand's own.
+pub fn usage_for(args: &[OsString]) -> &'static str {
+    match args.first().and_then(|a| a.to_str()) {
+        Some("challenge-service") => service::USAGE,
+        Some("solve") => solve::USAGE,
+        _ => USAGE,
     }
-    Ok(PathBuf::from(value))
 }
 
-fn host(value: &str) -> Result<IpAddr, String> {
-    if value == "localhost" {
-        return Ok(Ipv4Addr::LOCALHOST.into());
-    }
-    let bare = value.trim_start_matches('[').trim_end_matches(']');
-    bare.parse().map_err(|_| {
-        format!("--host expects an IP address such as 127.0.0.1, 0.0.0.0 or ::1, not {value:?}")
-    })
+#[cfg(test)]
+pub(crate) fn run(args: &[&str]) -> Result<Command, String> {
+    parse(args.iter().map(OsString::from), 7)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+    use std::path::PathBuf;
+
     use super::*;
 
-    fn run(args: &[&str]) -> Result<Command, String> {
-        parse(args.iter().map(OsString::from))
-    }
-
     #[test]
-    fn no_arguments_give_the_defaults() {
-        assert_eq!(run(&[]), Ok(Command::Run(Options::default())));
+    fn no_arguments_give_the_defaults_with_the_seeds_challenge() {
+        let expected = Options {
+            lab: LabConfig::default(),
+            verbose: false,
+            challenge: Some(ServerConfig::new(7)),
+        };
+        assert_eq!(run(&[]), Ok(Command::Run(expected)));
     }
 
     #[test]
@@ -148,9 +184,17 @@ mod tests {
     }
 
     #[test]
+    fn no_challenge_turns_the_service_off() {
+        let Ok(Command::Run(options)) = run(&["--no-challenge", "--pace-ms", "0"]) else {
+            panic!("should parse");
+        };
+        assert_eq!(options.challenge, None);
+    }
+
+    #[test]
     fn help_wins() {
-        assert_eq!(run(&["--ws-port", "0", "--help"]), Ok(Command::Help));
-        assert_eq!(run(&["-h"]), Ok(Command::Help));
+        assert_eq!(run(&["--ws-port", "0", "--help"]), Ok(Command::Help(USAGE)));
+        assert_eq!(run(&["-h"]), Ok(Command::Help(USAGE)));
     }
 
     #[test]
@@ -166,5 +210,13 @@ mod tests {
         assert!(run(&["--fault-port=x"]).unwrap_err().contains("0 to 65535"));
         assert!(run(&["--app-dir="]).unwrap_err().contains("directory"));
         assert!(run(&["--bogus"]).unwrap_err().contains("unknown argument"));
+    }
+
+    #[test]
+    fn each_subcommand_errs_with_its_own_usage() {
+        let args = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
+        assert_eq!(usage_for(&args(&["solve", "--x"])), solve::USAGE);
+        assert_eq!(usage_for(&args(&["challenge-service"])), service::USAGE);
+        assert_eq!(usage_for(&args(&["--x"])), USAGE);
     }
 }

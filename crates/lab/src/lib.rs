@@ -11,10 +11,20 @@
 //!
 //! With [`LabConfig::app_dir`] set, the WebSocket port also serves the built web app over plain
 //! HTTP, so the app's default broker URL (its own origin + `/mqtt`) reaches the lab directly.
+//!
+//! Beside the broker, the lab runs the seed's IoT challenge natively, on the project's own
+//! sans-IO crates driven over TCP by [`mqtt_tcp`]: the broker-side service
+//! ([`challenge_service`], started with the lab unless `--no-challenge`) and a solver
+//! ([`solver`], `lab solve`) that plays the student's side like the browser app does.
 
 mod broker;
+pub mod challenge_service;
 mod faults;
 mod front_door;
+pub mod mqtt_tcp;
+mod send_window;
+pub mod solve_report;
+pub mod solver;
 mod static_files;
 mod ws_bridge;
 

@@ -1,30 +1,33 @@
-//! `cargo run -p lab`: runs the embedded MQTT broker until Ctrl-C or SIGTERM.
+//! `cargo run -p lab`: runs the embedded MQTT broker and the challenge service until Ctrl-C or
+//! SIGTERM; `lab challenge-service` and `lab solve` run one side of the challenge on its own.
 //!
 //! stdout carries the friendly lines and the `LAB_READY` line tools wait for; errors and (with
 //! `--verbose`) rumqttd's logs go to stderr.
 
 mod args;
+mod challenge_cli;
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use args::Command;
+use args::{Command, Options};
 use lab::{LabError, Listener};
 
 fn main() -> ExitCode {
-    let options = match args::parse(std::env::args_os().skip(1)) {
-        Ok(Command::Run(options)) => options,
-        Ok(Command::Help) => {
-            say(args::USAGE);
+    let argv: Vec<_> = std::env::args_os().skip(1).collect();
+    let command = match args::parse(argv.clone(), args::seed_from_clock()) {
+        Ok(Command::Help(usage)) => {
+            say(usage);
             return ExitCode::SUCCESS;
         }
+        Ok(command) => command,
         Err(message) => {
-            eprintln!("lab: {message}\n\n{}", args::USAGE);
+            eprintln!("lab: {message}\n\n{}", args::usage_for(&argv));
             return ExitCode::from(2);
         }
     };
-    if options.verbose {
+    if matches!(&command, Command::Run(options) if options.verbose) {
         show_rumqttd_logs();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -37,13 +40,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = runtime.block_on(run(options.lab));
+    let code = runtime.block_on(async move {
+        match command {
+            Command::Run(options) => run(options).await,
+            Command::ChallengeService(options) => challenge_cli::serve(options).await,
+            Command::Solve(cli) => challenge_cli::solve(cli).await,
+            Command::Help(_) => ExitCode::SUCCESS,
+        }
+    });
     // Connection tasks may still be running; do not wait for them on the way out.
     runtime.shutdown_timeout(Duration::from_secs(1));
     code
 }
 
-async fn run(config: lab::LabConfig) -> ExitCode {
+async fn run(options: Options) -> ExitCode {
+    let config = options.lab;
     let broker = match lab::start(&config).await {
         Ok(broker) => broker,
         Err(error) => {
@@ -83,8 +94,13 @@ async fn run(config: lab::LabConfig) -> ExitCode {
         }
         None => String::new(),
     };
+    // Before the ready line: a tool that waits for it may log in to the challenge at once.
+    let challenge = match options.challenge {
+        Some(server) => challenge_cli::start_embedded(broker.tcp_addr(), server).await,
+        None => "  Challenge: off (--no-challenge)\n".to_string(),
+    };
     say(&format!(
-        "mqtt-playground lab: embedded broker ready\n{app}  WebSocket: {}\n  TCP:       mqtt://{}\n{faults}{exposed}  Press Ctrl-C to stop.\n{}\n",
+        "mqtt-playground lab: embedded broker ready\n{app}  WebSocket: {}\n  TCP:       mqtt://{}\n{faults}{challenge}{exposed}  Press Ctrl-C to stop.\n{}\n",
         broker.ws_url(),
         broker.tcp_addr(),
         broker.ready_line(),
@@ -103,7 +119,7 @@ async fn run(config: lab::LabConfig) -> ExitCode {
 
 /// Writes to stdout and flushes, so a tool reading through a pipe sees each line at once.
 /// A closed stdout is not worth dying over (`println!` would panic).
-fn say(text: &str) {
+pub(crate) fn say(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout
         .write_all(text.as_bytes())
@@ -112,7 +128,7 @@ fn say(text: &str) {
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM. A signal that cannot be watched is ignored rather
 /// than treated as received.
-async fn shutdown_signal() -> &'static str {
+pub(crate) async fn shutdown_signal() -> &'static str {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -2,6 +2,7 @@
 //! whatever bytes arrive into whole MQTT packets (split and coalesced alike).
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod challenge;
 pub mod ws;
 
 use std::net::{IpAddr, Ipv4Addr};
