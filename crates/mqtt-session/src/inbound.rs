@@ -23,7 +23,7 @@ impl Session {
             (Phase::Connected, Packet::Publish(publish)) => self.on_publish(now, publish),
             (Phase::Connected, Packet::PubAck(ack)) => {
                 self.trace(Direction::Received, PacketKind::PubAck(ack.pkid));
-                self.finish_publish(ack.pkid, OutgoingStage::AwaitingPubAck, "PUBACK");
+                self.finish_publish(now, ack.pkid, OutgoingStage::AwaitingPubAck, "PUBACK");
             }
             (Phase::Connected, Packet::PubRec(rec)) => {
                 self.trace(Direction::Received, PacketKind::PubRec(rec.pkid));
@@ -45,7 +45,7 @@ impl Session {
             }
             (Phase::Connected, Packet::PubComp(comp)) => {
                 self.trace(Direction::Received, PacketKind::PubComp(comp.pkid));
-                self.finish_publish(comp.pkid, OutgoingStage::AwaitingPubComp, "PUBCOMP");
+                self.finish_publish(now, comp.pkid, OutgoingStage::AwaitingPubComp, "PUBCOMP");
             }
             (Phase::Connected, Packet::PubRel(rel)) => {
                 self.trace(Direction::Received, PacketKind::PubRel(rel.pkid));
@@ -166,9 +166,12 @@ impl Session {
         });
     }
 
-    fn finish_publish(&mut self, pkid: u16, stage: OutgoingStage, packet: &str) {
+    fn finish_publish(&mut self, now: Instant, pkid: u16, stage: OutgoingStage, packet: &str) {
         match self.store.finish_publish(pkid, stage) {
-            Some(qos) => self.emit(Event::Delivered { pkid, qos }),
+            Some(qos) => {
+                self.emit(Event::Delivered { pkid, qos });
+                self.release_queued(now);
+            }
             None => self.warn(format!(
                 "{packet} for packet {pkid}, which is not waiting for one; ignored"
             )),

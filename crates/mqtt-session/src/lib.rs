@@ -50,6 +50,8 @@ pub mod topic;
 pub use error::{CloseReason, CommandError, ConnectRefusal, OptionsError, ProtocolError};
 pub use event::{Direction, Event, Message, Output, PacketKind, SubscribeResult};
 pub use mqttbytes::QoS;
-pub use options::{ConnectOptions, Credentials, LastWill, DEFAULT_MAX_INBOUND_PACKET};
+pub use options::{
+    ConnectOptions, Credentials, LastWill, DEFAULT_MAX_INBOUND_PACKET, DEFAULT_MAX_INFLIGHT,
+};
 pub use session::{Phase, Session};
 pub use time::Instant;

@@ -14,6 +14,9 @@ use crate::topic::{validate_topic_name, MAX_STRING_LEN};
 /// hostile broker cannot make a browser tab buffer hundreds of megabytes.
 pub const DEFAULT_MAX_INBOUND_PACKET: usize = 1024 * 1024;
 
+/// Default for [`ConnectOptions::max_inflight`]: mosquitto's default limit.
+pub const DEFAULT_MAX_INFLIGHT: usize = 20;
+
 /// User name and optional password sent in CONNECT.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -46,6 +49,12 @@ pub struct ConnectOptions {
     pub ping_timeout: Duration,
     /// Inbound packets whose remaining length exceeds this close the connection.
     pub max_inbound_packet: usize,
+    /// QoS 1/2 publishes sent and not yet completed (PUBACK/PUBCOMP); later ones wait in
+    /// the session, in order, and go out as earlier ones complete. MQTT 3.1.1 has no
+    /// flow control of its own, and brokers enforce one anyway: past its
+    /// `max_inflight_messages` (20 by default) mosquitto acknowledges QoS 2 messages from a
+    /// 3.1.1 client but never delivers them. At least 1.
+    pub max_inflight: usize,
 }
 
 impl ConnectOptions {
@@ -60,6 +69,7 @@ impl ConnectOptions {
             connect_timeout: Duration::from_secs(10),
             ping_timeout: Duration::from_secs(10),
             max_inbound_packet: DEFAULT_MAX_INBOUND_PACKET,
+            max_inflight: DEFAULT_MAX_INFLIGHT,
         }
     }
 

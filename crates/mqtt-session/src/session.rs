@@ -214,7 +214,11 @@ impl Session {
         let pkid = match qos {
             QoS::AtMostOnce => None,
             QoS::AtLeastOnce | QoS::ExactlyOnce => {
-                let stage = if qos == QoS::AtLeastOnce {
+                let window_full =
+                    self.store.in_flight_publishes() >= self.options.max_inflight.max(1);
+                let stage = if window_full {
+                    OutgoingStage::Queued
+                } else if qos == QoS::AtLeastOnce {
                     OutgoingStage::AwaitingPubAck
                 } else {
                     OutgoingStage::AwaitingPubRec
@@ -230,7 +234,11 @@ impl Session {
             }
         };
         packet.pkid = pkid.unwrap_or(0);
-        self.send_untraced(now, &Packet::Publish(packet));
+        let queued =
+            pkid.is_some_and(|id| self.store.outgoing_stage(id) == Some(OutgoingStage::Queued));
+        if !queued {
+            self.send_untraced(now, &Packet::Publish(packet));
+        }
         Ok(pkid)
     }
 
@@ -323,6 +331,22 @@ impl Session {
     }
 
     // ----- internals shared with `inbound` -----
+
+    /// Sends queued publishes while the send window has room.
+    pub(crate) fn release_queued(&mut self, now: Instant) {
+        if self.phase() != Phase::Connected {
+            return; // kept for the next connection
+        }
+        while self.store.in_flight_publishes() < self.options.max_inflight.max(1) {
+            let Some((pkid, message)) = self.store.dequeue() else {
+                return;
+            };
+            let mut packet = v4::Publish::from_bytes(message.topic, message.qos, message.payload);
+            packet.retain = message.retain;
+            packet.pkid = pkid;
+            self.send_untraced(now, &Packet::Publish(packet));
+        }
+    }
 
     fn new_link(&self, now: Instant, phase: Phase) -> Link {
         Link {

@@ -4,7 +4,7 @@
 //! Kept apart from the per-connection record so that a later reconnect can resend what
 //! is unacknowledged (with DUP set, [MQTT-4.4.0-1]) without a second state machine.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use bytes::Bytes;
 use mqttbytes::QoS;
@@ -14,6 +14,8 @@ use crate::error::CommandError;
 /// Where an outgoing QoS 1/2 message stands in its handshake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutgoingStage {
+    /// Not sent yet: the send window (`max_inflight`) was full.
+    Queued,
     /// QoS 1 sent, waiting for PUBACK.
     AwaitingPubAck,
     /// QoS 2 sent, waiting for PUBREC.
@@ -49,6 +51,10 @@ pub struct Store {
     awaiting_pubrel: BTreeSet<u16>,
     /// Filters the broker granted, with the granted QoS.
     subscriptions: BTreeMap<String, QoS>,
+    /// Publishes waiting for room in the send window, oldest first.
+    queued: VecDeque<u16>,
+    /// Publishes sent and not yet completed (kept as a count: floods must not scan).
+    in_flight_publishes: usize,
 }
 
 impl Store {
@@ -70,8 +76,39 @@ impl Store {
 
     pub(crate) fn start_publish(&mut self, message: Outgoing) -> Result<u16, CommandError> {
         let pkid = self.allocate()?;
+        if message.stage == OutgoingStage::Queued {
+            self.queued.push_back(pkid);
+        } else {
+            self.in_flight_publishes += 1;
+        }
         self.in_use.insert(pkid, Use::Publish(message));
         Ok(pkid)
+    }
+
+    /// QoS 1/2 publishes sent and not yet completed.
+    pub fn in_flight_publishes(&self) -> usize {
+        self.in_flight_publishes
+    }
+
+    /// Publishes waiting for room in the send window.
+    pub fn queued_publishes(&self) -> usize {
+        self.queued.len()
+    }
+
+    /// Takes the oldest queued publish out of the queue and marks it sent: the caller
+    /// encodes and transmits it.
+    pub(crate) fn dequeue(&mut self) -> Option<(u16, Outgoing)> {
+        while let Some(pkid) = self.queued.pop_front() {
+            if let Some(Use::Publish(o)) = self.in_use.get_mut(&pkid) {
+                o.stage = match o.qos {
+                    QoS::ExactlyOnce => OutgoingStage::AwaitingPubRec,
+                    _ => OutgoingStage::AwaitingPubAck,
+                };
+                self.in_flight_publishes += 1;
+                return Some((pkid, o.clone()));
+            }
+        }
+        None
     }
 
     pub(crate) fn start_subscribe(
@@ -115,6 +152,7 @@ impl Store {
             Some(Use::Publish(o)) if o.stage == stage => {
                 let qos = o.qos;
                 self.in_use.remove(&pkid);
+                self.in_flight_publishes = self.in_flight_publishes.saturating_sub(1);
                 Some(qos)
             }
             _ => None,
