@@ -18,7 +18,8 @@ pub enum Route {
 }
 
 impl Route {
-    fn from_hash() -> Self {
+    /// The view named by the page's URL fragment.
+    pub fn from_hash() -> Self {
         let hash = web_sys::window()
             .and_then(|w| w.location().hash().ok())
             .unwrap_or_default();
@@ -29,16 +30,32 @@ impl Route {
     }
 }
 
-/// The whole application.
+/// The whole application: the view named by the URL fragment, following its changes.
 #[component]
 pub fn App() -> impl IntoView {
+    view! { <Shell start=Route::from_hash() follow_hash=true /> }
+}
+
+/// The application starting at `start`. With `follow_hash`, the view follows the URL
+/// fragment (back/forward, typed links); without, only the navigation links switch it, so
+/// several shells can live in one page (the browser tests run concurrently in one page).
+#[component]
+pub fn Shell(
+    /// The view shown first.
+    start: Route,
+    /// Whether `hashchange` events switch the view.
+    follow_hash: bool,
+) -> impl IntoView {
     provide_context(BrokerPrefs::new());
     provide_context(ClientState::new());
     provide_context(ChallengeState::new());
-    let route = RwSignal::new(Route::from_hash());
-    let _listener = window_event_listener(leptos::ev::hashchange, move |_| {
-        route.set(Route::from_hash())
-    });
+    let route = RwSignal::new(start);
+    if follow_hash {
+        let listener = window_event_listener(leptos::ev::hashchange, move |_| {
+            route.set(Route::from_hash())
+        });
+        on_cleanup(move || listener.remove());
+    }
     let link = move |to: Route, href: &'static str, testid: &'static str, label: &'static str| {
         view! {
             <a href=href data-testid=testid class:active=move || route.get() == to

@@ -1,17 +1,23 @@
 //! The client view, driven as a user drives it: type, click, read the page.
 
 use leptos::mount::mount_to;
-use mqtt_playground::App;
+use leptos::prelude::*;
+use mqtt_playground::app::{Route, Shell};
 use mqtt_session::QoS;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::Element;
 
 use crate::support::*;
 
+const START: Route = Route::Client;
+
 /// Mounts the app into its own element; the returned handle unmounts it when dropped.
 fn mount() -> (Element, impl Drop) {
     let root = test_root();
-    let handle = mount_to(root.clone(), App);
+    let handle = mount_to(
+        root.clone(),
+        || view! { <Shell start=START follow_hash=false /> },
+    );
     (root.into(), Unmount(Some(handle)))
 }
 

@@ -25,7 +25,8 @@ pub fn run(flags: &[String]) -> Res {
     let bin = brokers::build_lab(&root)?;
     let lab = brokers::start_lab(
         &bin,
-        &["--ws-port", "0", "--tcp-port", "0"],
+        // No challenge service: it subscribes to +/+, which would see the flood too.
+        &["--ws-port", "0", "--tcp-port", "0", "--no-challenge"],
         Some(&run_dir.path().join("lab.log")),
         LAB_START_TIMEOUT,
     )?;

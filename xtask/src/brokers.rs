@@ -112,6 +112,54 @@ fn target_dir(root: &Path) -> Res<PathBuf> {
 /// `LAB_READY ws=ws://HOST:PORT/mqtt tcp=HOST:PORT` line. With `log`, its output goes to that
 /// file; without, to our terminal with a `[lab]` prefix.
 pub fn start_lab(bin: &Path, args: &[&str], log: Option<&Path>, timeout: Duration) -> Res<Broker> {
+    let (mut broker, line) = spawn_until_ready(bin, args, log, timeout, "LAB_READY")?;
+    let (ws, tcp) = parse_ready(&line)
+        .ok_or_else(|| format!("the lab printed a malformed ready line: {line}"))?;
+    broker.ws_url = ws;
+    broker.tcp_addr = tcp;
+    broker.faults_url = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("faults="))
+        .map(str::to_string);
+    Ok(broker)
+}
+
+/// Starts `lab challenge-service` against another broker (mosquitto in the tests), so the
+/// Challenge view can be tested there too; waits until it has subscribed.
+pub fn start_challenge_service(
+    bin: &Path,
+    broker_tcp: &str,
+    (username, password): (&str, &str),
+    log: &Path,
+) -> Res<Broker> {
+    let args = [
+        "challenge-service",
+        "--broker",
+        broker_tcp,
+        "--username",
+        username,
+        "--password",
+        password,
+    ];
+    let (mut service, _) = spawn_until_ready(
+        bin,
+        &args,
+        Some(log),
+        Duration::from_secs(30),
+        "lab challenge-service: ready",
+    )?;
+    service.tcp_addr = broker_tcp.to_string();
+    Ok(service)
+}
+
+/// Spawns the lab binary and waits for a stdout line starting with `marker`.
+fn spawn_until_ready(
+    bin: &Path,
+    args: &[&str],
+    log: Option<&Path>,
+    timeout: Duration,
+    marker: &'static str,
+) -> Res<(Broker, String)> {
     let mut cmd = Command::new(bin);
     cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped());
     let mut sink = None;
@@ -141,7 +189,7 @@ pub fn start_lab(bin: &Path, args: &[&str], log: Option<&Path>, timeout: Duratio
                 }
                 None => println!("[lab] {line}"),
             }
-            if line.starts_with("LAB_READY") {
+            if line.starts_with(marker) {
                 let _ = ready_tx.send(line);
             }
         }
@@ -156,17 +204,7 @@ pub fn start_lab(bin: &Path, args: &[&str], log: Option<&Path>, timeout: Duratio
     let deadline = Instant::now() + timeout;
     loop {
         match ready_rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(line) => {
-                let (ws, tcp) = parse_ready(&line)
-                    .ok_or_else(|| format!("the lab printed a malformed ready line: {line}"))?;
-                broker.ws_url = ws;
-                broker.tcp_addr = tcp;
-                broker.faults_url = line
-                    .split_whitespace()
-                    .find_map(|w| w.strip_prefix("faults="))
-                    .map(str::to_string);
-                return Ok(broker);
-            }
+            Ok(line) => return Ok((broker, line)),
             Err(RecvTimeoutError::Disconnected) => {
                 proc::wait_until(Duration::from_secs(2), || broker.exited().is_some());
                 let status = broker
@@ -174,7 +212,7 @@ pub fn start_lab(bin: &Path, args: &[&str], log: Option<&Path>, timeout: Duratio
                     .map(|s| format!(" ({s})"))
                     .unwrap_or_default();
                 return Err(format!(
-                    "the lab closed its output without printing LAB_READY{status}{}",
+                    "the lab closed its output without printing {marker}{status}{}",
                     broker.log_tail()
                 ));
             }
@@ -191,7 +229,7 @@ pub fn start_lab(bin: &Path, args: &[&str], log: Option<&Path>, timeout: Duratio
         }
         if Instant::now() >= deadline {
             return Err(format!(
-                "the lab printed no LAB_READY line within {} s{}",
+                "the lab printed no {marker} line within {} s{}",
                 timeout.as_secs(),
                 broker.log_tail()
             ));

@@ -16,6 +16,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 const APP: &str = "mqtt-playground";
+/// The seed's credentials, in `config/mosquitto/passwd`.
+const MOSQUITTO_USER: &str = "student";
+const MOSQUITTO_PASSWORD: &str = "i_make_mqtt_cool";
 pub(crate) const LAB_START_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub fn run(flags: &[String]) -> Res {
@@ -82,7 +85,7 @@ fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) 
 
     // Declared before the brokers, so it is removed after they stop.
     let run_dir = TempDir::new("test")?;
-    let (mut lab, mut mosquitto) = steps.run("start brokers", || {
+    let (lab_bin, mut lab, mut mosquitto) = steps.run("start brokers", || {
         let bin = brokers::build_lab(&root)?;
         let lab_log = run_dir.path().join("lab.log");
         let lab = brokers::start_lab(
@@ -97,7 +100,7 @@ fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) 
             "mosquitto: {} and tcp {}",
             mosquitto.ws_url, mosquitto.tcp_addr
         );
-        Ok((lab, mosquitto))
+        Ok((bin, lab, mosquitto))
     })?;
     let env = broker_env(&lab, &mosquitto);
     for (key, value) in &env {
@@ -131,12 +134,23 @@ fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) 
                 .map_err(|e| with_logs(e, &mut lab, &mut mosquitto))
         })?;
     }
+    // Only now: the native tests start challenge services of their own on mosquitto, and
+    // two services would both answer each login.
+    let service = steps.run("challenge service on mosquitto", || {
+        brokers::start_challenge_service(
+            &lab_bin,
+            &mosquitto.tcp_addr,
+            (MOSQUITTO_USER, MOSQUITTO_PASSWORD),
+            &run_dir.path().join("challenge-service.log"),
+        )
+        .map_err(|e| with_logs(e, &mut lab, &mut mosquitto))
+    })?;
     steps.run("browser tests", || {
         // The library's unit tests and the browser suite; not the flood benchmark.
         let mut cmd = browser_test_command(&root, &env, &["--lib", "--test", "browser"])?;
         proc::run(&mut cmd).map_err(|e| with_logs(e, &mut lab, &mut mosquitto))
     })?;
-    drop((lab, mosquitto));
+    drop((service, lab, mosquitto));
 
     if !only_browser {
         steps.run("release build", || release_build(&root))?;
@@ -151,8 +165,8 @@ pub(crate) fn broker_env(lab: &Broker, mosquitto: &Broker) -> Vec<(String, Strin
         ("MQTT_LAB_TCP_ADDR", lab.tcp_addr.as_str()),
         ("MQTT_MOSQUITTO_WS_URL", mosquitto.ws_url.as_str()),
         ("MQTT_MOSQUITTO_TCP_ADDR", mosquitto.tcp_addr.as_str()),
-        ("MQTT_MOSQUITTO_USERNAME", "student"),
-        ("MQTT_MOSQUITTO_PASSWORD", "i_make_mqtt_cool"),
+        ("MQTT_MOSQUITTO_USERNAME", MOSQUITTO_USER),
+        ("MQTT_MOSQUITTO_PASSWORD", MOSQUITTO_PASSWORD),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
