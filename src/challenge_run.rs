@@ -125,15 +125,22 @@ impl Shared {
             Input::Client(ClientEvent::TransportOpen) => {}
             Input::Timeout => self.state.borrow_mut().challenge.handle_timeout(now),
         }
+        // Events before and after the actions, so the log shows a phase change before the
+        // publish it caused.
+        self.report_events();
         self.execute_actions();
+        self.report_events();
+        self.schedule();
+    }
+
+    fn report_events(&self) {
         loop {
             let event = self.state.borrow_mut().challenge.poll_event();
             match event {
                 Some(event) => (self.on_update)(RunUpdate::Challenge(event)),
-                None => break,
+                None => return,
             }
         }
-        self.schedule();
     }
 
     /// Executes every action, reporting each outcome before the next (the challenge

@@ -107,6 +107,16 @@ fn Progress() -> impl IntoView {
                     view! { <li class=class><span class="label">{*label}</span><span class="time">{time}</span></li> }
                 }).collect_view()}
             </ol>
+            <dl class="figures">
+                <dt>"Replies sent"</dt>
+                <dd data-testid="challenge-replies">{move || state.stats.with(|s| s.replies_sent)}</dd>
+                <dt>"Acknowledged"</dt>
+                <dd data-testid="challenge-acks">{move || state.stats.with(|s| s.replies_acknowledged)}</dd>
+                <dt>"Elapsed"</dt>
+                <dd>{move || state.elapsed_text()}</dd>
+                <dt>"Reply latency"</dt>
+                <dd data-testid="challenge-latency">{move || state.latency_text()}</dd>
+            </dl>
             <table class="counts">
                 <thead><tr><th>"Command"</th><th>"Reply"</th><th>"Received"</th></tr></thead>
                 <tbody>
@@ -119,16 +129,6 @@ fn Progress() -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-            <dl class="figures">
-                <dt>"Replies sent"</dt>
-                <dd data-testid="challenge-replies">{move || state.stats.with(|s| s.replies_sent)}</dd>
-                <dt>"Acknowledged"</dt>
-                <dd data-testid="challenge-acks">{move || state.stats.with(|s| s.replies_acknowledged)}</dd>
-                <dt>"Elapsed"</dt>
-                <dd>{move || state.elapsed_text()}</dd>
-                <dt>"Reply latency"</dt>
-                <dd data-testid="challenge-latency">{move || state.latency_text()}</dd>
-            </dl>
         </section>
     }
 }
