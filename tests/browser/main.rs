@@ -2,6 +2,7 @@
 //! real brokers over real WebSockets (the lab's embedded broker and mosquitto, started on
 //! free ports by `cargo xtask test`).
 
+mod acl;
 mod challenge;
 mod client;
 mod faults;

@@ -259,7 +259,8 @@ fn parse_ready(line: &str) -> Option<(String, String)> {
 }
 
 /// Starts mosquitto from a config written into `dir`: a WebSocket and a TCP listener on free
-/// ports of 127.0.0.1, logins from the repository's `config/mosquitto/passwd` only.
+/// ports of 127.0.0.1, logins from the repository's `config/mosquitto/passwd` only, access
+/// rules from `config/mosquitto/acl` (per-user namespaces under /iot/user/).
 pub fn start_mosquitto(root: &Path, dir: &Path) -> Res<Broker> {
     let exe = find_in_path("mosquitto")
         .or_else(|| Some(PathBuf::from("/usr/sbin/mosquitto")).filter(|p| p.is_file()))
@@ -280,11 +281,12 @@ pub fn start_mosquitto(root: &Path, dir: &Path) -> Res<Broker> {
     };
     let config = format!(
         "# written by `cargo xtask test`\n{user}per_listener_settings false\n\
-         allow_anonymous false\npassword_file {}\npersistence false\n\
+         allow_anonymous false\npassword_file {}\nacl_file {}\npersistence false\n\
          log_dest stderr\nlog_type all\nconnection_messages true\n\
          listener {ws_port} 127.0.0.1\nprotocol websockets\n\
          listener {tcp_port} 127.0.0.1\n",
-        passwd.display()
+        passwd.display(),
+        root.join("config/mosquitto/acl").display()
     );
     let conf = dir.join("mosquitto.conf");
     fs::write(&conf, config).map_err(|e| format!("cannot write {}: {e}", conf.display()))?;
