@@ -11,9 +11,10 @@ mod solve;
 use std::ffi::OsString;
 
 use challenge::ServerConfig;
+use lab::device_fleet::FleetConfig;
 use lab::LabConfig;
 
-use self::flags::{dir, host, port, Flags};
+use self::flags::{dir, host, number, port, Flags};
 
 pub use self::service::ServiceOptions;
 pub use self::solve::SolveCli;
@@ -29,8 +30,14 @@ WebSocket for the browser and over TCP for other tools. No authentication:
 anonymous clients and any user name/password are accepted, so the seed's
 student / i_make_mqtt_cool work too.
 
-With it runs the IoT challenge service (client id challenge-service): publish
-a user id on `login`, get a unique id on `<user id>/UUID`, then commands on
+With it run simulated smart objects lab-device-1..N, each on its own MQTT
+connection: retained info on `device/<id>/info` and events on
+`device/<id>/event`, telemetry on `device/<id>/telemetry/<resource>`, the
+device exercise's readings on `device/<id>/sensor/temperature`; they take
+actions on `device/<id>/action`, e.g. {\"action\":\"light\",\"value\":\"on\"}.
+
+And the IoT challenge service (client id challenge-service): publish a user
+id on `login`, get a unique id on `<user id>/UUID`, then commands on
 `<unique id>` to answer on `<unique id>/CMDn`.
 
 Options:
@@ -50,6 +57,9 @@ Options:
                     /close     closes with 1011 after the first message
                     /oversize  CONNACK, then a PUBLISH claiming 200,000,000 bytes
                   any other path gets HTTP 404. Off unless given.
+  --devices N     how many simulated devices (default 3; 0 = none)
+  --telemetry-ms N
+                  the devices' telemetry interval in ms (default 2000)
   --no-challenge  do not run the challenge service
   --verbose       show rumqttd's logs on stderr (RUST_LOG sets the filter)
   -h, --help      print this help
@@ -59,11 +69,12 @@ Challenge options (the seed's behaviour by default):
   --min-commands N        fewest commands per login (default 5)
   --max-commands N        most commands per login (default 20)
   --pace-ms N             between two commands (default 200; 0 = all at once)
-  --seed N                seeds unique ids and commands (default: from the clock;
-                          the ready line shows it, to replay a run)
+  --seed N                seeds unique ids, commands and the devices' sensors
+                          (default: from the clock; the ready block shows it)
   --challenge-qos 0|1|2   for the service's subscriptions and messages (default 1)
 
-Once its listeners accept connections (and the service is subscribed) it
+Once its listeners accept connections (and the devices and the service are
+subscribed) it
 prints one line for tools:
   LAB_READY ws=ws://HOST:PORT/mqtt tcp=HOST:PORT
 with ` faults=ws://HOST:PORT` appended when --fault-port is given.
@@ -85,6 +96,8 @@ pub struct Options {
     pub verbose: bool,
     /// The embedded challenge service's settings; `None` with `--no-challenge`.
     pub challenge: Option<ServerConfig>,
+    /// The simulated devices (`count` 0 with `--devices 0`), seeded like the challenge.
+    pub devices: FleetConfig,
 }
 
 /// A seed for the challenge when `--seed` is not given: the wall clock, so two runs differ.
@@ -107,6 +120,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>, seed: u64) -> Result<Comm
     }
     let (mut lab, mut verbose, mut with_challenge) = (LabConfig::default(), false, true);
     let mut server = ServerConfig::new(seed);
+    let mut devices = FleetConfig::new(seed);
     while let Some(flag) = args.next_flag()? {
         match flag.name.as_str() {
             "-h" | "--help" => return Ok(Command::Help(USAGE)),
@@ -117,16 +131,28 @@ pub fn parse(args: impl IntoIterator<Item = OsString>, seed: u64) -> Result<Comm
             "--host" => lab.host = host(&args.value(&flag)?)?,
             "--app-dir" => lab.app_dir = Some(dir(&flag.name, args.value(&flag)?)?),
             "--fault-port" => lab.fault_port = Some(port(&flag.name, &args.value(&flag)?)?),
+            "--devices" => devices.count = number(&flag.name, &args.value(&flag)?)?,
+            "--telemetry-ms" => devices.telemetry = telemetry(&flag.name, &args.value(&flag)?)?,
             _ if service::challenge_flag(&mut args, &flag, &mut server)? => {}
             _ => return Err(format!("unknown argument {:?}", flag.name)),
         }
     }
     service::check(&server)?;
+    devices.seed = server.seed;
     Ok(Command::Run(Options {
         lab,
         verbose,
         challenge: with_challenge.then_some(server),
+        devices,
     }))
+}
+
+/// A telemetry interval in milliseconds, at least 1.
+fn telemetry(flag: &str, value: &str) -> Result<std::time::Duration, String> {
+    match number::<u64>(flag, value)? {
+        0 => Err(format!("{flag} must be at least 1 (milliseconds)")),
+        ms => Ok(std::time::Duration::from_millis(ms)),
+    }
 }
 
 /// The usage text to print with an error from `parse(args)`: the subcommand's own.
@@ -156,6 +182,7 @@ mod tests {
             lab: LabConfig::default(),
             verbose: false,
             challenge: Some(ServerConfig::new(7)),
+            devices: FleetConfig::new(7),
         };
         assert_eq!(run(&[]), Ok(Command::Run(expected)));
     }
@@ -189,6 +216,26 @@ mod tests {
             panic!("should parse");
         };
         assert_eq!(options.challenge, None);
+    }
+
+    #[test]
+    fn devices_are_counted_timed_and_seeded_with_the_challenge() {
+        let Ok(Command::Run(options)) = run(&["--devices", "0", "--telemetry-ms=50", "--seed=3"])
+        else {
+            panic!("should parse");
+        };
+        let expected = FleetConfig {
+            count: 0,
+            telemetry: std::time::Duration::from_millis(50),
+            seed: 3,
+        };
+        assert_eq!(options.devices, expected);
+        assert!(run(&["--telemetry-ms", "0"])
+            .unwrap_err()
+            .contains("at least 1"));
+        assert!(run(&["--devices", "-1"])
+            .unwrap_err()
+            .contains("whole number"));
     }
 
     #[test]

@@ -16,9 +16,14 @@
 //! sans-IO crates driven over TCP by [`mqtt_tcp`]: the broker-side service
 //! ([`challenge_service`], started with the lab unless `--no-challenge`) and a solver
 //! ([`solver`], `lab solve`) that plays the student's side like the browser app does.
+//!
+//! It also runs simulated smart objects ([`device_fleet`], `--devices N`): `lab-device-1..N`,
+//! each `devices::SmartObject` on its own MQTT connection, publishing retained info and
+//! events, telemetry and the device exercise's readings, and taking actions.
 
 mod broker;
 pub mod challenge_service;
+pub mod device_fleet;
 mod faults;
 mod front_door;
 pub mod mqtt_tcp;

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use args::{Command, Options};
+use lab::device_fleet::{self, FleetConfig};
 use lab::{LabError, Listener};
 
 fn main() -> ExitCode {
@@ -94,13 +95,15 @@ async fn run(options: Options) -> ExitCode {
         }
         None => String::new(),
     };
-    // Before the ready line: a tool that waits for it may log in to the challenge at once.
+    // Before the ready line: a tool that waits for it may log in to the challenge or look for
+    // the devices' retained info at once.
+    let devices = start_devices(broker.tcp_addr(), &options.devices).await;
     let challenge = match options.challenge {
         Some(server) => challenge_cli::start_embedded(broker.tcp_addr(), server).await,
         None => "  Challenge: off (--no-challenge)\n".to_string(),
     };
     say(&format!(
-        "mqtt-playground lab: embedded broker ready\n{app}  WebSocket: {}\n  TCP:       mqtt://{}\n{faults}{challenge}{exposed}  Press Ctrl-C to stop.\n{}\n",
+        "mqtt-playground lab: embedded broker ready\n{app}  WebSocket: {}\n  TCP:       mqtt://{}\n{faults}{devices}{challenge}{exposed}  Press Ctrl-C to stop.\n{}\n",
         broker.ws_url(),
         broker.tcp_addr(),
         broker.ready_line(),
@@ -113,6 +116,35 @@ async fn run(options: Options) -> ExitCode {
         signal = shutdown_signal() => {
             say(&format!("mqtt-playground lab: {signal}, stopping\n"));
             ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Starts the simulated devices on the lab's own broker and returns their line for the ready
+/// block. Devices that cannot start, or stop later, are reported on stderr; the broker runs on
+/// either way.
+async fn start_devices(tcp_addr: std::net::SocketAddr, config: &FleetConfig) -> String {
+    if config.count == 0 {
+        return format!("  Devices:   {}\n", device_fleet::describe(config));
+    }
+    let log = |line: String| say(&format!("[devices] {line}\n"));
+    match device_fleet::start_fleet(&tcp_addr.to_string(), config, log).await {
+        Ok(fleet) => {
+            tokio::spawn(async move {
+                let mut fleet = fleet;
+                loop {
+                    let (device, reason) = fleet.next_stopped().await;
+                    eprintln!(
+                        "[devices] STOPPED: {device} lost its connection to the embedded broker: \
+                         {reason}. The others run on; restart the lab to get it back."
+                    );
+                }
+            });
+            format!("  Devices:   {}\n", device_fleet::describe(config))
+        }
+        Err(error) => {
+            eprintln!("[devices] NOT RUNNING: {error}");
+            format!("  Devices:   NOT running: {error}\n")
         }
     }
 }

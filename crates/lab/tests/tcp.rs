@@ -2,48 +2,12 @@
 
 mod support;
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, TcpListener};
 
 use lab::{LabConfig, LabError, Listener};
 use mqttbytes::v4::{Packet, PubAck, SubscribeReasonCode};
 use mqttbytes::QoS;
-use support::{guarded, start_lab, Decoder};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
-/// A raw MQTT client over TCP.
-struct Client {
-    stream: TcpStream,
-    decoder: Decoder,
-}
-
-impl Client {
-    async fn connect(addr: SocketAddr) -> Self {
-        let stream = TcpStream::connect(addr).await.expect("TCP connect");
-        Self {
-            stream,
-            decoder: Decoder::default(),
-        }
-    }
-
-    async fn send(&mut self, bytes: Vec<u8>) {
-        self.stream.write_all(&bytes).await.expect("send");
-    }
-
-    /// The next packet, or None once the broker has closed the connection.
-    async fn next_packet(&mut self) -> Option<Packet> {
-        loop {
-            if let Some(packet) = self.decoder.next_packet() {
-                return Some(packet);
-            }
-            let mut chunk = [0u8; 4096];
-            match self.stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => self.decoder.push(&chunk[..n]),
-            }
-        }
-    }
-}
+use support::{guarded, start_lab, TcpClient as Client};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_client_receives_its_own_qos1_publish() {

@@ -5,7 +5,7 @@
 pub mod challenge;
 pub mod ws;
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -13,6 +13,8 @@ use bytes::BytesMut;
 use lab::{LabConfig, RunningBroker};
 use mqttbytes::v4::{self, ConnAck, ConnectReturnCode, Packet};
 use mqttbytes::QoS;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// Failure guard only: a healthy run takes milliseconds.
 pub const GUARD: Duration = Duration::from_secs(10);
@@ -121,5 +123,39 @@ impl Decoder {
 
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
+    }
+}
+
+/// A raw MQTT client over TCP.
+pub struct TcpClient {
+    stream: TcpStream,
+    decoder: Decoder,
+}
+
+impl TcpClient {
+    pub async fn connect(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).await.expect("TCP connect");
+        Self {
+            stream,
+            decoder: Decoder::default(),
+        }
+    }
+
+    pub async fn send(&mut self, bytes: Vec<u8>) {
+        self.stream.write_all(&bytes).await.expect("send");
+    }
+
+    /// The next packet, or None once the broker has closed the connection.
+    pub async fn next_packet(&mut self) -> Option<Packet> {
+        loop {
+            if let Some(packet) = self.decoder.next_packet() {
+                return Some(packet);
+            }
+            let mut chunk = [0u8; 4096];
+            match self.stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.decoder.push(&chunk[..n]),
+            }
+        }
     }
 }
