@@ -83,6 +83,8 @@ pub struct ChallengeState {
     ticker: StoredValue<Option<Interval>, LocalStorage>,
     latency: StoredValue<RefCell<Latency>, LocalStorage>,
     latency_summary: RwSignal<Option<(f64, f64, usize)>>,
+    first_command_at: RwSignal<Option<f64>>,
+    done_at: RwSignal<Option<f64>>,
 }
 
 fn page_now() -> f64 {
@@ -106,6 +108,8 @@ impl ChallengeState {
             ticker: StoredValue::new_local(None),
             latency: StoredValue::new_local(RefCell::new(Latency::default())),
             latency_summary: RwSignal::new(None),
+            first_command_at: RwSignal::new(None),
+            done_at: RwSignal::new(None),
         }
     }
 
@@ -128,6 +132,8 @@ impl ChallengeState {
         self.latency
             .with_value(|l| *l.borrow_mut() = Latency::default());
         self.latency_summary.set(None);
+        self.first_command_at.set(None);
+        self.done_at.set(None);
         let clock = self.clock;
         self.ticker.set_value(Some(Interval::new(100, move || {
             clock.try_set(page_now());
@@ -165,6 +171,9 @@ impl ChallengeState {
                     });
                     self.step.set(step);
                 }
+                if phase == Phase::Done {
+                    self.done_at.set(Some(at));
+                }
                 if phase.is_over() {
                     self.running.set(false);
                     self.ended_at.set(Some(at));
@@ -173,6 +182,9 @@ impl ChallengeState {
                 self.phase.set(Some(phase));
             }
             ChallengeEvent::CommandReceived { at, command } => {
+                if self.first_command_at.get_untracked().is_none() {
+                    self.first_command_at.set(Some(at.as_millis() as f64));
+                }
                 self.stats.update(|s| s.commands_received.add(command));
                 self.latency.with_value(|l| {
                     l.borrow_mut()
@@ -279,6 +291,15 @@ impl ChallengeState {
                 let end = self.ended_at.get().unwrap_or_else(|| self.clock.get());
                 format!("{:.1} s", (end - start).max(0.0) / 1000.0)
             }
+        }
+    }
+
+    /// From the first command to the final message: how fast the commands were answered.
+    pub fn commands_text(&self) -> String {
+        match (self.first_command_at.get(), self.done_at.get()) {
+            (Some(first), Some(done)) => format!("{:.0} ms", done - first),
+            (Some(_), None) => "…".to_string(),
+            _ => "–".to_string(),
         }
     }
 

@@ -114,6 +114,8 @@ fn Progress() -> impl IntoView {
                 <dd data-testid="challenge-acks">{move || state.stats.with(|s| s.replies_acknowledged)}</dd>
                 <dt>"Elapsed"</dt>
                 <dd>{move || state.elapsed_text()}</dd>
+                <dt>"First command → final message"</dt>
+                <dd data-testid="challenge-commands-time">{move || state.commands_text()}</dd>
                 <dt>"Reply latency"</dt>
                 <dd data-testid="challenge-latency">{move || state.latency_text()}</dd>
             </dl>

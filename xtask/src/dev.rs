@@ -50,6 +50,7 @@ pub fn run(flags: &[String]) -> Res {
     let mut watch_cmd = Command::new("trunk");
     watch_cmd
         .args(["watch", "--offline"])
+        .env("PATH", crate::binaryen::path_env())
         .current_dir(&root)
         .stdin(Stdio::null());
     println!("$ {}", proc::describe(&watch_cmd));

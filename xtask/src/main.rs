@@ -4,11 +4,14 @@
 //! - `setup [--browser]`: install the missing toolchain pieces (idempotent);
 //! - `dev [--open] [--no-setup]`: build the app and serve it from the lab, with `trunk watch`;
 //! - `test [--skip-lint] [--only-browser] [--no-setup]`: every check and test, as CI runs them;
+//! - `dist`: the release build in dist/, checked in a browser;
 //! - `bench`: the session's native throughput and the page's flood benchmark (prints numbers).
 
 mod bench;
+mod binaryen;
 mod brokers;
 mod dev;
+mod dist;
 mod proc;
 mod setup;
 mod test;
@@ -33,6 +36,8 @@ commands:
       --skip-lint     skip fmt and both clippy runs
       --only-browser  only start the brokers and run the browser tests
       --no-setup      skip the setup check
+  dist                release build of the app into dist/ (with a working wasm-opt), checked
+                      in headless Chromium when installed
   bench               print benchmark numbers: session throughput (native) and a 50,000
                       message flood into the page's live log (headless Chromium, release)";
 
@@ -47,6 +52,7 @@ fn main() -> ExitCode {
         "dev" => dev::run(flags),
         "test" => test::run(flags),
         "bench" => bench::run(flags),
+        "dist" => dist::run(flags),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

@@ -1,9 +1,9 @@
 //! `cargo xtask setup [--browser]`: installs whatever is missing, one line per piece.
 //!
 //! Always: the wasm32 target, trunk ~0.21, wasm-bindgen-cli at the exact Cargo.lock version, and
-//! binaryen (`wasm-opt`, used by release builds) when it is missing and apt-get is available;
-//! elsewhere a missing wasm-opt is only a warning. With `--browser` also the Debian packages
-//! chromium, chromium-driver, mosquitto and binaryen, which the browser tests need.
+//! binaryen 132 from npm (`wasm-opt` for release builds; see `binaryen.rs` for why not
+//! Debian's). With `--browser` also the Debian packages chromium, chromium-driver and
+//! mosquitto, which the browser tests need.
 
 use crate::proc::{self, capture, find_in_path};
 use crate::{cargo, parse_flags, repo_root, Res};
@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
-const BROWSER_PACKAGES: [&str; 4] = ["chromium", "chromium-driver", "mosquitto", "binaryen"];
+const BROWSER_PACKAGES: [&str; 3] = ["chromium", "chromium-driver", "mosquitto"];
 
 pub fn run(flags: &[String]) -> Res {
     let [browser] = parse_flags("setup", flags, ["--browser"])?;
@@ -23,15 +23,10 @@ pub fn ensure(browser: bool) -> Res {
     wasm_target()?;
     trunk()?;
     wasm_bindgen(&repo_root())?;
+    crate::binaryen::ensure()?;
     if browser {
         debian_packages(&BROWSER_PACKAGES)
-    } else if find_in_path("wasm-opt").is_some() {
-        println!("ok: wasm-opt (binaryen)");
-        Ok(())
-    } else if find_in_path("apt-get").is_some() {
-        debian_packages(&["binaryen"])
     } else {
-        println!("warning: wasm-opt not found; `trunk build --release` needs it: install binaryen");
         Ok(())
     }
 }

@@ -153,7 +153,11 @@ fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) 
     drop((service, lab, mosquitto));
 
     if !only_browser {
-        steps.run("release build", || release_build(&root))?;
+        steps.run("release build", || {
+            let dist = root.join("target").join("release-dist");
+            crate::dist::build(&root, &dist)?;
+            crate::dist::smoke_test(&root, &dist)
+        })?;
     }
     Ok(())
 }
@@ -207,50 +211,6 @@ pub(crate) fn browser_test_command(
     // $WASM_BINDGEN_TEST_WEBDRIVER_JSON or ./webdriver.json if present; chromedriver adds
     // `disable-gpu`, `no-first-run`, `disable-background-networking` etc. by itself.
     Ok(cmd)
-}
-
-/// `trunk build --release --offline`, then the size of each .wasm, raw and gzipped. The output
-/// goes to target/release-dist, not dist/: a `trunk serve` running in the same checkout stages
-/// its builds in dist/.stage and would pull the floor from under ours.
-fn release_build(root: &Path) -> Res {
-    let dist = root.join("target").join("release-dist");
-    proc::run(
-        Command::new("trunk")
-            .args(["build", "--release", "--offline", "--dist"])
-            .arg(&dist)
-            .current_dir(root),
-    )?;
-    let entries =
-        std::fs::read_dir(&dist).map_err(|e| format!("cannot list {}: {e}", dist.display()))?;
-    let mut found = false;
-    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
-        if path.extension().is_some_and(|x| x == "wasm") {
-            found = true;
-            let raw = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-            let gzipped = Command::new("gzip")
-                .arg("-9c")
-                .arg(&path)
-                .output()
-                .ok()
-                .filter(|o| o.status.success())
-                .map(|o| format!("{} KiB", kib(o.stdout.len() as u64)))
-                .unwrap_or_else(|| "? (gzip failed)".to_string());
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            println!("{name}: {} KiB raw, {gzipped} gzipped", kib(raw));
-        }
-    }
-    if found {
-        Ok(())
-    } else {
-        Err(format!(
-            "trunk succeeded but left no .wasm in {}",
-            dist.display()
-        ))
-    }
-}
-
-fn kib(bytes: u64) -> String {
-    format!("{:.1}", bytes as f64 / 1024.0)
 }
 
 /// Runs named steps and remembers how long each took.

@@ -1,0 +1,118 @@
+//! Release builds: `cargo xtask dist` (into dist/, for hosting) and the `release build` step of
+//! `cargo xtask test` (into target/release-dist), which also loads the built page in headless
+//! Chromium: a build that succeeds can still ship a module the browser rejects (it happened
+//! with Debian's wasm-opt 108), and only a browser says so.
+
+use crate::brokers;
+use crate::proc::{self, find_in_path, TempDir};
+use crate::{binaryen, parse_flags, repo_root, setup, Res};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// `cargo xtask dist`: a release build in dist/, checked in a browser when one is installed.
+pub fn run(flags: &[String]) -> Res {
+    parse_flags("dist", flags, [])?;
+    setup::ensure(false)?;
+    let root = repo_root();
+    let dist = root.join("dist");
+    build(&root, &dist)?;
+    if find_in_path("chromium").is_some() {
+        smoke_test(&root, &dist)?;
+    }
+    println!("{} is ready to host as a static site", dist.display());
+    Ok(())
+}
+
+/// `trunk build --release --offline` into `dist`, with our wasm-opt; prints the wasm sizes.
+pub fn build(root: &Path, dist: &Path) -> Res {
+    proc::run(
+        Command::new("trunk")
+            .args(["build", "--release", "--offline", "--dist"])
+            .arg(dist)
+            .env("PATH", binaryen::path_env())
+            .current_dir(root),
+    )?;
+    let entries =
+        std::fs::read_dir(dist).map_err(|e| format!("cannot list {}: {e}", dist.display()))?;
+    let mut found = false;
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if path.extension().is_some_and(|x| x == "wasm") {
+            found = true;
+            let raw = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            let gzipped = Command::new("gzip")
+                .arg("-9c")
+                .arg(&path)
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| format!("{} KiB", kib(o.stdout.len() as u64)))
+                .unwrap_or_else(|| "? (gzip failed)".to_string());
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            println!("{name}: {} KiB raw, {gzipped} gzipped", kib(raw));
+        }
+    }
+    if found {
+        Ok(())
+    } else {
+        Err(format!(
+            "trunk succeeded but left no .wasm in {}",
+            dist.display()
+        ))
+    }
+}
+
+/// Serves `dist` from the lab and checks that the app renders in headless Chromium.
+pub fn smoke_test(root: &Path, dist: &Path) -> Res {
+    let chromium = find_in_path("chromium").ok_or("chromium is not installed")?;
+    let run_dir = TempDir::new("dist")?;
+    let bin = brokers::build_lab(root)?;
+    let dist_arg = dist.to_string_lossy();
+    let lab = brokers::start_lab(
+        &bin,
+        &[
+            "--ws-port",
+            "0",
+            "--tcp-port",
+            "0",
+            "--no-challenge",
+            "--devices",
+            "0",
+            "--app-dir",
+            &dist_arg,
+        ],
+        Some(&run_dir.path().join("lab.log")),
+        Duration::from_secs(120),
+    )?;
+    let page = lab.ws_url.replace("ws://", "http://").replace("/mqtt", "/");
+    let out = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--no-first-run",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            &page,
+        ])
+        .output()
+        .map_err(|e| format!("cannot run chromium: {e}"))?;
+    drop(lab);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    if dom.contains("data-testid=\"connect-button\"") {
+        println!("ok: the release build renders in Chromium ({page})");
+        Ok(())
+    } else {
+        Err(format!(
+            "the release build did not render in Chromium: no connect button in the page's DOM.\n\
+             Open {} in a browser and look at the console.",
+            dist.join("index.html").display()
+        ))
+    }
+}
+
+fn kib(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / 1024.0)
+}
