@@ -8,13 +8,16 @@ use leptos::prelude::*;
 use crate::challenge_state::ChallengeState;
 use crate::prefs::BrokerPrefs;
 use crate::state::ClientState;
-use crate::ui::{ChallengeView, ConnectPanel, LogView, PublishPanel, SubscriptionsPanel};
+use crate::ui::{
+    ChallengeView, ConnectPanel, LogView, PlaygroundView, PublishPanel, SubscriptionsPanel,
+};
 
 /// The views of the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     Client,
     Challenge,
+    Playground,
 }
 
 impl Route {
@@ -25,6 +28,7 @@ impl Route {
             .unwrap_or_default();
         match hash.as_str() {
             "#challenge" => Route::Challenge,
+            "#playground" => Route::Playground,
             _ => Route::Client,
         }
     }
@@ -68,6 +72,7 @@ pub fn Shell(
             <nav>
                 {link(Route::Client, "#client", "nav-client", "Client")}
                 {link(Route::Challenge, "#challenge", "nav-challenge", "Challenge")}
+                {link(Route::Playground, "#playground", "nav-playground", "Playground")}
             </nav>
             <span class="grow"></span>
             <a class="muted" href="https://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html"
@@ -77,6 +82,7 @@ pub fn Shell(
             {move || match route.get() {
                 Route::Client => view! { <ClientView /> }.into_any(),
                 Route::Challenge => view! { <ChallengeView /> }.into_any(),
+                Route::Playground => view! { <PlaygroundView /> }.into_any(),
             }}
         </main>
     }

@@ -4,6 +4,7 @@
 mod challenge_view;
 mod connect_panel;
 mod log_view;
+mod playground;
 mod publish_panel;
 mod qos_select;
 mod subscriptions_panel;
@@ -11,6 +12,7 @@ mod subscriptions_panel;
 pub use challenge_view::{log_update, ChallengeView};
 pub use connect_panel::ConnectPanel;
 pub use log_view::LogView;
+pub use playground::PlaygroundView;
 pub use publish_panel::PublishPanel;
 pub use qos_select::{qos_from_str, QosSelect};
 pub use subscriptions_panel::SubscriptionsPanel;

@@ -6,6 +6,7 @@ mod acl;
 mod challenge;
 mod client;
 mod faults;
+mod playground;
 mod support;
 mod ui;
 

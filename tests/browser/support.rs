@@ -190,3 +190,12 @@ pub fn text_of(root: &Element, id: &str) -> String {
 pub fn attr_of(root: &Element, id: &str, attr: &str) -> String {
     by_testid(root, id).get_attribute(attr).unwrap_or_default()
 }
+
+/// The text of an element that may not exist yet ("" until it does).
+pub fn text_if_any(root: &Element, id: &str) -> String {
+    root.query_selector(&format!("[data-testid='{id}']"))
+        .ok()
+        .flatten()
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}

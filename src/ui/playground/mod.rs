@@ -1,0 +1,56 @@
+//! The Playground: the seed's five producer/consumer exercises side by side in one page,
+//! each side with its own connection to the broker in the shared settings.
+
+mod auth;
+mod batched;
+mod chart;
+mod devices_panel;
+mod endpoint;
+mod json;
+mod parts;
+mod producer;
+mod simple;
+mod smart;
+
+use leptos::prelude::*;
+use mqtt_session::SubscribeResult;
+
+use crate::prefs::BrokerFields;
+
+/// "granted QoS 0" / "refused (SUBACK 0x80)" for each filter of a SUBACK.
+pub fn describe_suback(results: &[(String, SubscribeResult)]) -> String {
+    results
+        .iter()
+        .map(|(filter, result)| match result {
+            SubscribeResult::Granted(q) => format!("{filter}: granted QoS {}", *q as u8),
+            SubscribeResult::Refused => format!("{filter}: refused by the broker (SUBACK 0x80)"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The playground view.
+#[component]
+pub fn PlaygroundView() -> impl IntoView {
+    view! {
+        <div class="side">
+            <section class="panel connect">
+                <h2>"Playground"</h2>
+                <p class="hint intro">
+                    "The five exercises of the MQTT playground. Each producer and consumer opens its own "
+                    "connection to this broker, so you can watch both ends at once (or open a second tab)."
+                </p>
+                <form on:submit=|ev| ev.prevent_default()>
+                    <BrokerFields />
+                </form>
+            </section>
+        </div>
+        <div class="scenarios">
+            <simple::SimplePanel />
+            <json::JsonPanel />
+            <devices_panel::DevicesPanel />
+            <auth::AuthPanel />
+            <smart::SmartPanel />
+        </div>
+    }
+}

@@ -1,0 +1,173 @@
+//! Building blocks shared by the exercises: the producer form and the numeric consumer.
+
+use std::collections::VecDeque;
+
+use leptos::prelude::*;
+use mqtt_session::QoS;
+
+use super::batched::Batched;
+use super::chart::Chart;
+use super::endpoint::{Endpoint, EndpointStatus, Incoming};
+use super::producer::{parse_count, parse_rate, Outgoing, Production};
+use crate::log::PayloadView;
+use crate::prefs::BrokerPrefs;
+
+/// Entries listed under a consumer (older ones are only counted).
+pub const SHOWN_ENTRIES: usize = 20;
+/// Values kept for a chart.
+pub const CHART_POINTS: usize = 200;
+
+/// The producer side: count, rate, Start/Stop, progress. `make(i)` builds message `i`.
+#[component]
+pub fn ProducerForm(
+    /// What the producer publishes, in words.
+    what: Signal<String>,
+    /// Builds message `i` (called when Start is pressed, then per message).
+    make: StoredValue<std::rc::Rc<dyn Fn(u32) -> Outgoing>, LocalStorage>,
+    /// Messages to publish by default.
+    #[prop(default = 1000)]
+    default_count: u32,
+) -> impl IntoView {
+    let prefs = expect_context::<BrokerPrefs>();
+    let endpoint = Endpoint::new();
+    let production = Production::new();
+    let count = RwSignal::new(default_count.to_string());
+    let rate = RwSignal::new("0".to_string());
+    let start = move || {
+        let n = parse_count(&count.get_untracked(), default_count);
+        let per_second = parse_rate(&rate.get_untracked());
+        endpoint.start(prefs, "producer", move |incoming| {
+            if let Incoming::Connected(client) = incoming {
+                let make = make.get_value();
+                production.run(client, n, per_second, move |i| make(i));
+            }
+        });
+    };
+    on_cleanup(move || {
+        production.stop();
+        endpoint.stop();
+    });
+    view! {
+        <div class="side-card producer">
+            <h3>"Producer"</h3>
+            <p class="hint">{move || what.get()}</p>
+            <div class="row">
+                <label>"Messages"<input type="number" min="1" data-testid="producer-count" bind:value=count /></label>
+                <label title="messages per second; 0 = as fast as the connection takes them">
+                    "Rate (msg/s, 0 = max)"<input type="number" min="0" data-testid="producer-rate" bind:value=rate />
+                </label>
+            </div>
+            <div class="row">
+                <button type="button" class="primary" data-testid="producer-start"
+                    disabled=move || production.running.get() on:click=move |_| start()>"Start producer"</button>
+                <button type="button" data-testid="producer-stop"
+                    disabled=move || !production.running.get() on:click=move |_| { production.stop(); }>"Stop"</button>
+            </div>
+            <p class="progress-text" data-testid="producer-progress">
+                {move || production.text(parse_count(&count.get(), default_count))}
+            </p>
+            <Show when=move || production.error.get().is_some()>
+                <p class="form-error">{move || production.error.get().unwrap_or_default()}</p>
+            </Show>
+            <EndpointStatus endpoint=endpoint />
+        </div>
+    }
+}
+
+/// What a numeric consumer has seen.
+#[derive(Default)]
+pub struct Readings {
+    pub count: u64,
+    pub not_numbers: u64,
+    pub latest: Option<f64>,
+    pub values: VecDeque<f64>,
+    pub entries: VecDeque<(u64, String, String)>,
+}
+
+impl Readings {
+    /// Records one message; `value` is its number, if it has one.
+    pub fn record(&mut self, topic: &str, payload: &[u8], value: Option<f64>) {
+        self.count += 1;
+        match value {
+            Some(v) => {
+                self.latest = Some(v);
+                if self.values.len() == CHART_POINTS {
+                    self.values.pop_front();
+                }
+                self.values.push_back(v);
+            }
+            None => self.not_numbers += 1,
+        }
+        if self.entries.len() == SHOWN_ENTRIES {
+            self.entries.pop_back();
+        }
+        let text = PayloadView::of(payload, 200).text().to_string();
+        self.entries
+            .push_front((self.count, topic.to_string(), text));
+    }
+}
+
+/// A consumer that subscribes to `filter`, shows count, latest value, a chart and the last
+/// entries; `value_of` extracts a number from a payload.
+#[component]
+pub fn NumericConsumer(
+    /// The filter to subscribe to.
+    filter: Signal<String>,
+    /// Reads a number from a payload (plain text number, or a JSON reading).
+    value_of: fn(&[u8]) -> Option<f64>,
+) -> impl IntoView {
+    let prefs = expect_context::<BrokerPrefs>();
+    let endpoint = Endpoint::new();
+    let readings = Batched::new(Readings::default());
+    let subscribed = RwSignal::new(None::<String>);
+    let start = move || {
+        readings.update(|r| *r = Readings::default());
+        let filter = filter.get_untracked();
+        endpoint.start(prefs, "consumer", move |incoming| match incoming {
+            Incoming::Connected(client) => {
+                if let Err(e) = client.subscribe(&filter, QoS::AtMostOnce) {
+                    subscribed.set(Some(format!("cannot subscribe: {e}")));
+                }
+            }
+            Incoming::Session(mqtt_session::Event::Subscribed { results, .. }) => {
+                subscribed.set(Some(super::describe_suback(&results)));
+            }
+            Incoming::Message(m) => {
+                readings.update(|r| r.record(&m.topic, &m.payload, value_of(&m.payload)))
+            }
+            Incoming::Session(_) => {}
+        });
+    };
+    on_cleanup(move || endpoint.stop());
+    let values =
+        Signal::derive(move || readings.with(|r| r.values.iter().copied().collect::<Vec<_>>()));
+    view! {
+        <div class="side-card consumer">
+            <h3>"Consumer"</h3>
+            <p class="hint">"Subscribes to "<code>{move || filter.get()}</code></p>
+            <button type="button" data-testid="consumer-start" on:click=move |_| start()>"Start consumer"</button>
+            <EndpointStatus endpoint=endpoint />
+            <Show when=move || subscribed.get().is_some()>
+                <p class="hint">{move || subscribed.get().unwrap_or_default()}</p>
+            </Show>
+            <dl class="figures">
+                <dt>"Received"</dt><dd data-testid="consumer-count">{move || readings.with(|r| r.count)}</dd>
+                <dt>"Latest value"</dt>
+                <dd data-testid="consumer-latest">{move || readings.with(|r| r.latest.map_or("–".to_string(), |v| format!("{v}")))}</dd>
+            </dl>
+            <Chart values=values />
+            <ul class="entries">
+                <For each=move || readings.with(|r| r.entries.iter().cloned().collect::<Vec<_>>())
+                    key=|(n, _, _)| *n
+                    children=|(_, topic, text)| view! {
+                        <li data-testid="consumer-entry"><code>{topic}</code>" "<span>{text}</span></li>
+                    } />
+            </ul>
+        </div>
+    }
+}
+
+/// A plain-text number, as the simple exercise publishes.
+pub fn plain_number(payload: &[u8]) -> Option<f64> {
+    std::str::from_utf8(payload).ok()?.trim().parse().ok()
+}

@@ -1,0 +1,183 @@
+//! The Playground's five exercises, driven through the page against the lab (devices and
+//! all) and, for the namespaces, against mosquitto with its ACL.
+
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use mqtt_playground::app::{Route, Shell};
+use wasm_bindgen_test::wasm_bindgen_test;
+use web_sys::Element;
+
+use crate::support::*;
+
+fn mount(url: &str) -> (Element, impl Drop) {
+    let root = test_root();
+    let handle = mount_to(
+        root.clone(),
+        || view! { <Shell start=Route::Playground follow_hash=false /> },
+    );
+    let root: Element = root.into();
+    type_into(&root, "connect-url", url);
+    (root, Unmount(Some(handle)))
+}
+
+struct Unmount<T>(Option<T>);
+impl<T> Drop for Unmount<T> {
+    fn drop(&mut self) {
+        drop(self.0.take());
+    }
+}
+
+fn panel(root: &Element, name: &str) -> Element {
+    by_testid(root, &format!("scenario-{name}"))
+}
+
+fn count(panel: &Element, id: &str) -> u64 {
+    text_of(panel, id).trim().parse().unwrap_or(0)
+}
+
+async fn connected(panel: &Element, side: &str) {
+    until(&format!("the {side} to connect"), 10.0, || {
+        panel
+            .query_selector(&format!(".{side} .status[data-state='connected']"))
+            .ok()
+            .flatten()
+            .is_some()
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn simple_numbers_flow_from_producer_to_consumer() {
+    let (root, _m) = mount(lab_url());
+    let p = panel(&root, "simple");
+    click(&p, "consumer-start");
+    connected(&p, "consumer").await;
+    type_into(&p, "producer-count", "300");
+    click(&p, "producer-start");
+    until("the producer to finish", 20.0, || {
+        text_of(&p, "producer-progress").contains("300 sent at")
+    })
+    .await;
+    // The consumer takes `#`: at least our 300, plus whatever else is on the broker.
+    until("300 messages in the consumer", 20.0, || {
+        count(&p, "consumer-count") >= 300
+    })
+    .await;
+    assert!(!all_by_testid(&p, "consumer-entry").is_empty());
+    assert_ne!(text_of(&p, "consumer-latest"), "–");
+}
+
+#[wasm_bindgen_test]
+async fn json_readings_are_decoded_and_malformed_ones_shown_with_their_bytes() {
+    let (root, _m) = mount(lab_url());
+    let p = panel(&root, "json");
+    type_into(&p, "consumer-filter", "sensor/temperature");
+    click(&p, "consumer-start");
+    connected(&p, "consumer").await;
+    type_into(&p, "producer-count", "5");
+    click(&p, "producer-start");
+    until("decoded readings", 10.0, || {
+        all_by_testid(&p, "consumer-entry").iter().any(|e| {
+            e.get_attribute("data-state").as_deref() == Some("ok")
+                && e.text_content().unwrap_or_default().contains("temperature")
+        })
+    })
+    .await;
+    click(&p, "action-malformed");
+    until("an error row", 10.0, || {
+        all_by_testid(&p, "consumer-entry").iter().any(|e| {
+            e.get_attribute("data-state").as_deref() == Some("error")
+                && e.text_content().unwrap_or_default().contains("yesterday")
+        })
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn device_cards_come_from_retained_info_and_live_readings() {
+    let (root, _m) = mount(lab_url());
+    let p = panel(&root, "device");
+    let id = unique("dev").replace('/', "-");
+    type_into(&p, "producer-device-id", &id);
+    type_into(&p, "producer-count", "5");
+    click(&p, "producer-start");
+    until("the producer to finish", 10.0, || {
+        text_of(&p, "producer-progress").contains("5 sent at")
+    })
+    .await;
+    // The consumer connects after the device published: its card comes from retained info.
+    click(&p, "consumer-start");
+    until("our device's card with its info", 10.0, || {
+        all_by_testid(&p, "device-card").iter().any(|c| {
+            c.get_attribute("data-device").as_deref() == Some(id.as_str())
+                && c.text_content()
+                    .unwrap_or_default()
+                    .contains("temperature-sensor")
+        })
+    })
+    .await;
+    until("a simulated lab device", 10.0, || {
+        all_by_testid(&p, "device-card")
+            .iter()
+            .any(|c| c.get_attribute("data-device").as_deref() == Some("lab-device-1"))
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn the_namespace_is_enforced_by_mosquitto_and_reported_as_not_by_the_lab() {
+    let (root, _m) = mount(mosquitto_url());
+    type_into(&root, "connect-username", "alice");
+    type_into(&root, "connect-password", "alice-password");
+    let p = panel(&root, "auth");
+    click(&p, "consumer-start");
+    connected(&p, "consumer").await;
+    type_into(&p, "producer-count", "50");
+    click(&p, "producer-start");
+    until("alice's 50 readings", 15.0, || {
+        count(&p, "consumer-count") >= 50
+    })
+    .await;
+    type_into(&p, "probe-user", "bob");
+    click(&p, "action-probe");
+    until("the probe's verdict", 15.0, || {
+        text_if_any(&p, "probe-verdict").starts_with("Enforced")
+    })
+    .await;
+
+    let (root, _m) = mount(lab_url());
+    type_into(&root, "connect-username", "alice");
+    let p = panel(&root, "auth");
+    click(&p, "action-probe");
+    until("the probe's verdict", 15.0, || {
+        text_if_any(&p, "probe-verdict").starts_with("Not enforced")
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn the_smart_object_obeys_actions_from_the_controller() {
+    let (root, _m) = mount(lab_url());
+    let p = panel(&root, "smart");
+    let id = unique("lamp").replace('/', "-");
+    type_into(&p, "producer-device-id", &id);
+    click(&p, "producer-start");
+    connected(&p, "producer").await;
+    type_into(&p, "consumer-device-id", &id);
+    click(&p, "consumer-start");
+    connected(&p, "consumer").await;
+    until("the device's info", 10.0, || {
+        text_of(&p, "device-card").contains("smart-object")
+    })
+    .await;
+    click(&p, "action-light-on");
+    until("the light-on event", 10.0, || {
+        text_of(&p, "smart-event").contains("\"on\"")
+    })
+    .await;
+    click(&p, "action-light-toggle");
+    until("the toggled event", 10.0, || {
+        text_of(&p, "smart-event").contains("\"off\"")
+    })
+    .await;
+}
