@@ -62,7 +62,7 @@ impl Production {
         this.error.set(None);
         this.running.set(true);
         wasm_bindgen_futures::spawn_local(async move {
-            let start = js_sys::Date::now();
+            let start = precise_now();
             let mut sent = 0;
             while sent < count && !stop.get() {
                 let (topic, payload, qos, retain) = make(sent);
@@ -74,7 +74,7 @@ impl Production {
                 if per_second > 0.0 {
                     this.sent.try_set(sent);
                     let due = start + f64::from(sent) * 1000.0 / per_second;
-                    let wait = (due - js_sys::Date::now()).max(0.0);
+                    let wait = (due - precise_now()).max(0.0);
                     TimeoutFuture::new(wait as u32).await;
                 } else if sent % CHUNK == 0 {
                     this.sent.try_set(sent);
@@ -84,11 +84,11 @@ impl Production {
                     }
                 }
             }
-            let elapsed = (js_sys::Date::now() - start) / 1000.0;
+            // At least a microsecond: a few messages can all go out within one tick of the
+            // clock, and the run must still report that it finished.
+            let elapsed = ((precise_now() - start) / 1000.0).max(1e-6);
             this.sent.try_set(sent);
-            if elapsed > 0.0 {
-                this.rate.try_set(Some(f64::from(sent) / elapsed));
-            }
+            this.rate.try_set(Some(f64::from(sent) / elapsed));
             this.running.try_set(false);
         });
     }
@@ -108,6 +108,13 @@ impl Default for Production {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Milliseconds from the page's monotonic, sub-millisecond clock.
+fn precise_now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or_else(js_sys::Date::now, |p| p.now())
 }
 
 /// A whole number from an input, with a default when empty or invalid.
