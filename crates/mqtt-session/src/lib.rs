@@ -38,6 +38,7 @@
 //! record. The codec (`mqttbytes`) is confined to [`codec`].
 
 pub mod codec;
+mod commands;
 mod error;
 mod event;
 mod inbound;
