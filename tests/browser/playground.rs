@@ -176,6 +176,11 @@ async fn the_namespace_is_enforced_by_mosquitto_and_reported_as_not_by_the_lab()
     type_into(&root, "connect-username", "alice");
     type_into(&root, "connect-password", "alice-password");
     let p = panel(&root, "auth");
+    // The exercise appears once there is a user name to name the namespace after.
+    until("the exercise for alice", 5.0, || {
+        !all_by_testid(&p, "consumer-start").is_empty()
+    })
+    .await;
     click(&p, "consumer-start");
     connected(&p, "consumer").await;
     type_into(&p, "producer-count", "50");

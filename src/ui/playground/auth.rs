@@ -93,14 +93,18 @@ pub fn AuthPanel() -> impl IntoView {
                 <code>{move || format!("/iot/user/{}/#", if user.get().is_empty() { "<user name>".into() } else { user.get() })}</code>
                 ". Bad credentials are refused at connect."
             </p>
-            <Show when=move || user.get().is_empty()>
-                <p class="form-error">"Enter a user name (and password) in the broker settings first."</p>
+            <Show
+                when=move || !user.get().is_empty()
+                fallback=|| view! {
+                    <p class="form-error">"Enter a user name (and password) in the broker settings first: the namespace is named after it."</p>
+                }
+            >
+                <div class="pair">
+                    <ProducerForm what=Signal::derive(move || format!("publishes numbers to {}", auth_sensor_topic(&user.get())))
+                        make=maker />
+                    <NumericConsumer filter=Signal::derive(move || auth_filter(&user.get())) value_of=plain_number />
+                </div>
             </Show>
-            <div class="pair">
-                <ProducerForm what=Signal::derive(move || format!("publishes numbers to {}", auth_sensor_topic(&user.get())))
-                    make=maker />
-                <NumericConsumer filter=Signal::derive(move || auth_filter(&user.get())) value_of=plain_number />
-            </div>
             <div class="probe row">
                 <span>"Try another user's namespace:"</span>
                 <input type="text" data-testid="probe-user" bind:value=other />
