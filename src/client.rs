@@ -201,7 +201,7 @@ impl MqttClient {
             }
         }
         if opened {
-            self.emit(&[ClientEvent::TransportOpen]);
+            self.emit(vec![ClientEvent::TransportOpen]);
         }
         self.drive();
     }
@@ -241,7 +241,7 @@ impl MqttClient {
                 }
             }
         }
-        self.emit(&events);
+        self.emit(events);
         if let Some(error) = send_failure {
             let closed = {
                 let mut inner = self.inner.borrow_mut();
@@ -256,13 +256,14 @@ impl MqttClient {
         }
     }
 
-    fn emit(&self, events: &[ClientEvent]) {
+    /// Hands each event over by value: received messages are not copied on their way out.
+    fn emit(&self, events: Vec<ClientEvent>) {
         if events.is_empty() {
             return;
         }
         let on_event = self.inner.borrow().on_event.clone();
         for event in events {
-            on_event(event.clone());
+            on_event(event);
         }
     }
 }
