@@ -64,6 +64,7 @@
 
 mod action;
 mod client;
+mod execute;
 pub mod protocol;
 mod rng;
 mod server;
@@ -71,6 +72,7 @@ mod server;
 use core::time::Duration;
 
 pub use action::Action;
+pub use execute::{MqttCommands, SessionCommands};
 pub use client::{
     ChallengeClient, ChallengeEvent, ClientConfig, ClientStats, Failure, Phase, Warning,
 };

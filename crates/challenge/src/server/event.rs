@@ -5,6 +5,9 @@ use core::time::Duration;
 
 use mqtt_session::Instant;
 
+use mqtt_session::CommandError;
+
+use crate::action::Action;
 use crate::protocol::{Command, CommandCounts, UserIdError};
 use crate::secs;
 
@@ -55,6 +58,12 @@ pub enum ServerEvent {
         payload: String,
         error: UserIdError,
     },
+    /// The server's MQTT client refused an action (not connected, a topic it rejects…).
+    ActionFailed {
+        at: Instant,
+        action: Action,
+        error: CommandError,
+    },
 }
 
 /// Why a reply on `<unique id>/<CMD>` did not count.
@@ -93,7 +102,8 @@ impl ServerEvent {
             | ServerEvent::WrongReply { at, .. }
             | ServerEvent::Finished { at, .. }
             | ServerEvent::Expired { at, .. }
-            | ServerEvent::LoginIgnored { at, .. } => *at,
+            | ServerEvent::LoginIgnored { at, .. }
+            | ServerEvent::ActionFailed { at, .. } => *at,
         }
     }
 }
@@ -149,6 +159,13 @@ impl fmt::Display for ServerEvent {
             ServerEvent::LoginIgnored { payload, error, .. } => {
                 write!(f, "ignored login {payload:?}: {error}")
             }
+            ServerEvent::ActionFailed { action, error, .. } => match action {
+                Action::Subscribe { filter, .. } => {
+                    write!(f, "could not subscribe to {filter}: {error}")
+                }
+                Action::Publish { topic, .. } => write!(f, "could not publish on {topic}: {error}"),
+                Action::Disconnect => write!(f, "could not disconnect: {error}"),
+            },
         }
     }
 }

@@ -143,6 +143,10 @@ impl ChallengeServer {
         self.actions.pop_front()
     }
 
+    pub(crate) fn push_event(&mut self, event: ServerEvent) {
+        self.events.push_back(event);
+    }
+
     /// The next log line.
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
         self.events.pop_front()
