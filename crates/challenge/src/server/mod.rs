@@ -15,7 +15,7 @@ pub use event::{ReplyProblem, ServerEvent, ServerStats};
 use self::challenge::Challenge;
 use crate::action::Action;
 use crate::protocol::{uuid_topic, validate_user_id, Command, FINAL_MESSAGE, LOGIN_TOPIC};
-use crate::rng::SplitMix64;
+use crate::rng::{uuid_v4, SplitMix64};
 
 /// The filter for every reply, `<unique id>/<CMD>`. One subscription for all sessions:
 /// per-session subscriptions would race the first reply and need unsubscribing. It
@@ -175,7 +175,7 @@ impl ChallengeServer {
             return;
         }
         let unique_id = loop {
-            let candidate = self.rng.uuid_v4();
+            let candidate = uuid_v4(&mut self.rng);
             if !self.challenges.contains_key(&candidate) {
                 break candidate;
             }
