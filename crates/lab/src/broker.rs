@@ -17,12 +17,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::limits::MAX_PACKET_SIZE;
 use crate::static_files::AppDir;
 use crate::{faults, ws_bridge, LabConfig, LabError, Listener};
-
-/// Largest MQTT packet (its "remaining length") a client may send; rumqttd closes the
-/// connection on anything bigger. 2 MiB so a 1 MiB payload plus topic and headers fits easily.
-pub const MAX_PACKET_SIZE: usize = 2 * 1024 * 1024;
 
 /// How long [`start`] waits for a listener to accept connections before giving up.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -13,7 +13,7 @@ use lab::solver::{self, SolveOptions};
 use mqtt_session::{ConnectOptions, QoS};
 
 use crate::args::{ServiceOptions, SolveCli};
-use crate::{say, shutdown_signal};
+use crate::console::{say, shutdown_signal};
 
 /// The embedded service's client id: fixed, so the broker's log names it plainly.
 const EMBEDDED_CLIENT_ID: &str = "challenge-service";

@@ -12,13 +12,15 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use devices::SmartObject;
-use mqtt_session::{CloseReason, CommandError, ConnectOptions, Instant, LastWill, OptionsError};
+use mqtt_session::{CloseReason, ConnectOptions, Instant, LastWill};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use self::error::FleetError;
 use self::handler::DeviceHandler;
 use crate::mqtt_tcp::MqttTcpClient;
 
+mod error;
 mod handler;
 
 /// Devices the lab simulates unless told otherwise (`--devices`).
@@ -59,24 +61,6 @@ pub fn describe(config: &FleetConfig) -> String {
         1 => format!("1 simulated (device/lab-device-1, telemetry every {ms} ms)"),
         n => format!("{n} simulated (device/lab-device-1..{n}, telemetry every {ms} ms)"),
     }
-}
-
-/// Why a device did not start.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum FleetError {
-    #[error("device {device}'s connect options are invalid: {error}")]
-    Options { device: String, error: OptionsError },
-    #[error("device {device} could not start: {reason}")]
-    Closed { device: String, reason: CloseReason },
-    #[error("device {device} could not {what}: {error}")]
-    Command {
-        device: String,
-        what: String,
-        error: CommandError,
-    },
-    #[error("the broker refused device {device}'s subscription to {filter}; its access rules must allow it")]
-    Refused { device: String, filter: String },
 }
 
 /// Started devices: announced and subscribed. Dropping this stops them without DISCONNECT, so

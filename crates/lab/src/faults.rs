@@ -30,8 +30,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 use tracing::{debug, warn};
 
-use crate::broker::MAX_PACKET_SIZE;
-use crate::ws_bridge::echo_mqtt;
+use crate::limits::MAX_PACKET_SIZE;
+use crate::ws_handshake::echo_mqtt;
 
 /// The request paths that inject a fault, in the order the lab lists them.
 pub const FAULT_PATHS: [&str; 5] = ["/text", "/garbage", "/silent", "/close", "/oversize"];

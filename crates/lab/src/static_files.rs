@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::front_door::RequestHead;
+use crate::http::RequestHead;
 use crate::LabError;
 
 /// The app directory, canonical so that "inside it" can be checked on canonical paths.

@@ -29,21 +29,17 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{timeout, timeout_at, Instant};
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tokio_tungstenite::tungstenite::http::header::SEC_WEBSOCKET_PROTOCOL;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 use tracing::{debug, warn};
 
-use crate::broker::MAX_PACKET_SIZE;
 use crate::front_door::{self, Door};
+use crate::limits::MAX_PACKET_SIZE;
 use crate::static_files::AppDir;
+use crate::ws_handshake::echo_mqtt;
 
-/// The WebSocket subprotocol MQTT registers (MQTT 3.1.1 §6).
-const SUBPROTOCOL: &str = "mqtt";
 /// A client that has not completed the HTTP upgrade by then is dropped (same as rumqttd's
 /// CONNECT timeout). With an app dir, reading the request head counts against it too.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -162,28 +158,6 @@ where
         End::Handshake | End::Http(_) => {}
     }
     end
-}
-
-/// Handshake callback: select the `mqtt` subprotocol when the client offers it, and only then.
-#[allow(clippy::result_large_err)] // the signature tungstenite's `Callback` requires
-pub(crate) fn echo_mqtt(
-    request: &Request,
-    mut response: Response,
-) -> Result<Response, ErrorResponse> {
-    let offered = request
-        .headers()
-        .get_all(SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|protocol| protocol.trim() == SUBPROTOCOL);
-    if offered {
-        response.headers_mut().insert(
-            SEC_WEBSOCKET_PROTOCOL,
-            HeaderValue::from_static(SUBPROTOCOL),
-        );
-    }
-    Ok(response)
 }
 
 /// Client → broker: binary payloads are forwarded as bytes; packet boundaries do not matter to

@@ -7,7 +7,7 @@ use devices::{
 use mqtt_session::{CommandError, Event, Instant, QoS, Session, SubscribeResult};
 use tokio::sync::oneshot;
 
-use super::FleetError;
+use super::error::FleetError;
 use crate::mqtt_tcp::SessionHandler;
 
 /// The glue between one MQTT session and one smart object.
