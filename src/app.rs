@@ -5,11 +5,9 @@
 
 use leptos::prelude::*;
 
-use crate::challenge_state::ChallengeState;
-use crate::prefs::BrokerPrefs;
-use crate::state::ClientState;
-use crate::ui::{
-    ChallengeView, ConnectPanel, LogView, PlaygroundView, PublishPanel, SubscriptionsPanel,
+use crate::views::{
+    BrokerPrefs, ChallengeState, ChallengeView, ClientState, ConnectPanel, LogView, PlaygroundView,
+    PublishPanel, SubscriptionsPanel,
 };
 
 /// The views of the page.
@@ -92,8 +90,9 @@ pub fn Shell(
 #[component]
 fn ClientView() -> impl IntoView {
     let state = expect_context::<ClientState>();
+    let model = state.model;
     let trace = (
-        Signal::from(state.trace_control),
+        Signal::derive(move || model.with(|m| m.trace_control)),
         Callback::new(move |on| state.set_trace(on)),
     );
     view! {

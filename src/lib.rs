@@ -1,16 +1,15 @@
 //! mqtt-playground: a browser MQTT client. The protocol lives in the sans-IO
-//! `mqtt-session` crate; this crate moves bytes and timers between it and a WebSocket
-//! ([`transport`], [`client`]) and renders what happens ([`state`], [`ui`]).
+//! `mqtt-session` crate. This crate has three layers:
+//!
+//! - [`driver`]: the browser edge, moving bytes and timers between a WebSocket and the
+//!   state machines ([`driver::client::MqttClient`], [`driver::challenge_run::ChallengeRun`]);
+//! - [`state`]: what each view shows, as plain Rust reducers tested natively (events and
+//!   user intents in, state and log lines out);
+//! - [`views`]: Leptos components and the thin signal contexts that wrap the state.
 
 pub mod app;
-pub mod challenge_run;
-pub mod challenge_state;
-pub mod client;
-pub mod live_log;
-pub mod log;
-pub mod prefs;
+pub mod driver;
 pub mod state;
-pub mod transport;
-pub mod ui;
+pub mod views;
 
 pub use app::App;

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::request_animation_frame;
-use mqtt_playground::client::{BrokerSettings, ClientEvent, MqttClient};
+use mqtt_playground::driver::client::{BrokerSettings, ClientEvent, MqttClient};
 use mqtt_playground::App;
 use mqtt_session::{Event, QoS};
 use wasm_bindgen::JsCast;

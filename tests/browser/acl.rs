@@ -58,7 +58,7 @@ async fn a_subscription_outside_the_users_namespace_receives_nothing() {
         })
         .await;
     let leaked = alice.events.borrow().iter().any(|e| {
-        matches!(e, mqtt_playground::client::ClientEvent::Session(Event::Message(m)) if m.topic.starts_with("/iot/user/bob/"))
+        matches!(e, mqtt_playground::driver::client::ClientEvent::Session(Event::Message(m)) if m.topic.starts_with("/iot/user/bob/"))
     });
     assert!(!leaked, "alice received a message from bob's namespace");
 }
@@ -112,7 +112,7 @@ async fn a_publish_into_another_users_namespace_never_arrives() {
         })
         .await;
     let intruder = alice.events.borrow().iter().any(|e| {
-        matches!(e, mqtt_playground::client::ClientEvent::Session(Event::Message(m)) if &m.payload[..] == b"99")
+        matches!(e, mqtt_playground::driver::client::ClientEvent::Session(Event::Message(m)) if &m.payload[..] == b"99")
     });
     assert!(
         !intruder,

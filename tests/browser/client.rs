@@ -1,7 +1,7 @@
 //! `MqttClient` (WebSocket transport + sans-IO session) against real brokers.
 
 use bytes::Bytes;
-use mqtt_playground::client::MqttClient;
+use mqtt_playground::driver::client::MqttClient;
 use mqtt_session::{CloseReason, ConnectRefusal, Event, QoS, SubscribeResult};
 use wasm_bindgen_test::wasm_bindgen_test;
 

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_timers::future::TimeoutFuture;
-use mqtt_playground::client::{BrokerSettings, ClientEvent, MqttClient};
+use mqtt_playground::driver::client::{BrokerSettings, ClientEvent, MqttClient};
 use mqtt_session::Event;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlInputElement};

@@ -4,62 +4,48 @@
 //! watches any device and drives it with controls that publish actions.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use devices::{
-    action_topic, Action as DeviceAction, DeviceDescriptor, DeviceEvent, MessageDescriptor,
-    SmartObject, Switch,
-};
-use gloo_timers::callback::Timeout;
+use devices::{action_topic, Action as DeviceAction, SmartObject, Switch};
 use leptos::prelude::*;
 use mqtt_session::QoS;
 
-use super::batched::Batched;
 use super::endpoint::{Endpoint, EndpointStatus, Incoming};
-use crate::client::{now, MqttClient};
-use crate::log::PayloadView;
-use crate::prefs::BrokerPrefs;
+use crate::driver::clock::now;
+use crate::driver::deadline::DeadlineTimer;
+use crate::state::playground::WatchedDevice;
+use crate::views::prefs::BrokerPrefs;
+use crate::views::Batched;
 
 /// The device running in this page, and its telemetry timer.
 struct Running {
     device: SmartObject,
-    timer: Option<Timeout>,
+    timer: DeadlineTimer,
 }
 
-fn publish_all(client: &MqttClient, publishes: Vec<devices::Publish>) {
+/// Publishes what the device produced, on the device side's connection.
+fn publish_all(endpoint: Endpoint, publishes: Vec<devices::Publish>) {
     for p in publishes {
-        let _ = client.publish(&p.topic, p.payload, p.qos, p.retain);
+        endpoint.publish(&p.topic, p.payload, p.qos, p.retain);
     }
 }
 
-/// Arms the telemetry timer of the device in `slot`.
-fn schedule(slot: Rc<RefCell<Option<Running>>>, client: MqttClient) {
-    let Some(at) = slot.borrow().as_ref().and_then(|r| r.device.poll_timeout()) else {
+/// Follows the device's telemetry deadline.
+fn schedule(slot: Rc<RefCell<Option<Running>>>, endpoint: Endpoint) {
+    let mut running = slot.borrow_mut();
+    let Some(running) = running.as_mut() else {
         return;
     };
-    let delay = at.saturating_duration_since(now()).as_millis();
+    let deadline = running.device.poll_timeout();
     let again = slot.clone();
-    let timeout = Timeout::new(u32::try_from(delay).unwrap_or(u32::MAX), move || {
+    running.timer.follow(deadline, move || {
         let publishes = match again.borrow_mut().as_mut() {
             Some(running) => running.device.handle_timeout(now()),
             None => return,
         };
-        publish_all(&client, publishes);
-        schedule(again, client);
+        publish_all(endpoint, publishes);
+        schedule(again, endpoint);
     });
-    if let Some(running) = slot.borrow_mut().as_mut() {
-        running.timer = Some(timeout);
-    }
-}
-
-/// What the consumer shows about the watched device.
-#[derive(Default)]
-struct Watched {
-    info: Option<String>,
-    telemetry: BTreeMap<String, f64>,
-    event: Option<String>,
-    messages: u64,
 }
 
 #[component]
@@ -84,20 +70,18 @@ pub fn SmartPanel() -> impl IntoView {
                 let first = device.start(now());
                 *slot.borrow_mut() = Some(Running {
                     device,
-                    timer: None,
+                    timer: DeadlineTimer::new(),
                 });
-                let _ = client.subscribe(&action, QoS::AtLeastOnce);
-                publish_all(&client, first);
-                schedule(slot.clone(), client);
+                device_side.subscribe(&client, &action, QoS::AtLeastOnce);
+                publish_all(device_side, first);
+                schedule(slot.clone(), device_side);
             }
             Incoming::Message(m) if m.topic == action => {
                 let publishes = match slot.borrow_mut().as_mut() {
                     Some(running) => running.device.handle_action(now(), &m.payload),
                     None => return,
                 };
-                if let Some(client) = device_side.client() {
-                    publish_all(&client, publishes);
-                }
+                publish_all(device_side, publishes);
             }
             _ => {}
         });
@@ -110,57 +94,26 @@ pub fn SmartPanel() -> impl IntoView {
     // The consumer: watch a device and drive it.
     let target = RwSignal::new("lab-device-1".to_string());
     let watcher = Endpoint::new();
-    let watched = Batched::new(Watched::default());
+    let watched = Batched::new(WatchedDevice::default());
     let watch = move || {
-        watched.update(|w| *w = Watched::default());
+        watched.update(|w| *w = WatchedDevice::default());
         let id = target.get_untracked().trim().to_string();
         watcher.start(prefs, "smart-consumer", move |incoming| match incoming {
             Incoming::Connected(client) => {
-                let _ = client.subscribe(&format!("device/{id}/#"), QoS::AtLeastOnce);
+                watcher.subscribe(&client, &format!("device/{id}/#"), QoS::AtLeastOnce)
             }
-            Incoming::Message(m) => watched.update(|w| {
-                w.messages += 1;
-                let resource = m.topic.rsplit('/').next().unwrap_or_default().to_string();
-                if m.topic.ends_with("/info") {
-                    w.info = Some(match DeviceDescriptor::from_json(&m.payload) {
-                        Ok(d) => format!(
-                            "{} · {} · v{} · {}",
-                            d.device_type,
-                            d.producer,
-                            d.software_version,
-                            d.resources.join(", ")
-                        ),
-                        Err(e) => format!("info not readable: {e}"),
-                    });
-                } else if m.topic.ends_with("/event") {
-                    w.event = Some(match DeviceEvent::from_json(&m.payload) {
-                        Ok(e) => format!(
-                            "{}: {}{}",
-                            e.r#type,
-                            e.value,
-                            e.message.map(|m| format!(" ({m})")).unwrap_or_default()
-                        ),
-                        Err(_) => format!("raw: {}", PayloadView::of(&m.payload, 200).text()),
-                    });
-                } else if m.topic.contains("/telemetry/") {
-                    if let Ok(reading) = MessageDescriptor::from_json(&m.payload) {
-                        w.telemetry.insert(resource, reading.value);
-                    }
-                }
-            }),
+            Incoming::Message(m) => watched.update(|w| w.record(&m.topic, &m.payload)),
             Incoming::Session(_) => {}
         });
     };
     let act = move |action: DeviceAction| {
-        if let Some(client) = watcher.client() {
-            let topic = action_topic(target.get_untracked().trim());
-            let _ = client.publish(
-                &topic,
-                action.to_json().into_bytes(),
-                QoS::AtLeastOnce,
-                false,
-            );
-        }
+        let topic = action_topic(target.get_untracked().trim());
+        watcher.publish(
+            &topic,
+            action.to_json().into_bytes(),
+            QoS::AtLeastOnce,
+            false,
+        );
     };
     let brightness = RwSignal::new("80".to_string());
     on_cleanup(move || {
@@ -168,7 +121,7 @@ pub fn SmartPanel() -> impl IntoView {
         watcher.stop();
     });
     // Reads the signal, so the controls follow the connection.
-    let connected = move || watcher.state.get() == crate::state::ConnState::Connected;
+    let connected = move || watcher.is_connected();
 
     view! {
         <section class="panel scenario" data-testid="scenario-smart">

@@ -2,7 +2,6 @@
 //! each side with its own connection to the broker in the shared settings.
 
 mod auth;
-mod batched;
 mod chart;
 mod devices_panel;
 mod endpoint;
@@ -13,21 +12,8 @@ mod simple;
 mod smart;
 
 use leptos::prelude::*;
-use mqtt_session::SubscribeResult;
 
-use crate::prefs::BrokerFields;
-
-/// "granted QoS 0" / "refused (SUBACK 0x80)" for each filter of a SUBACK.
-pub fn describe_suback(results: &[(String, SubscribeResult)]) -> String {
-    results
-        .iter()
-        .map(|(filter, result)| match result {
-            SubscribeResult::Granted(q) => format!("{filter}: granted QoS {}", *q as u8),
-            SubscribeResult::Refused => format!("{filter}: refused by the broker (SUBACK 0x80)"),
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
+use crate::views::prefs::BrokerFields;
 
 /// The playground view.
 #[component]

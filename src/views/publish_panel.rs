@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 use mqtt_session::QoS;
 
+use super::client_state::ClientState;
 use super::QosSelect;
-use crate::state::ClientState;
 
 /// Topic, payload, QoS and retain; publishes on submit (Ctrl+Enter in the payload).
 #[component]
@@ -21,7 +21,7 @@ pub fn PublishPanel() -> impl IntoView {
             qos.get_untracked(),
             retain.get_untracked(),
         );
-        error.set(result.err());
+        error.set(result.err().map(|e| e.to_string()));
     };
 
     view! {

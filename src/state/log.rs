@@ -2,7 +2,8 @@
 //!
 //! Pushing is O(1) and never allocates beyond the capacity, so a flood costs memory in
 //! proportion to the capacity, not to the flood. Rendering is someone else's job (see
-//! `ui::log_view`), done at most once per animation frame.
+//! `views::log_view`), done at most once per animation frame. The received/sent counters
+//! count every message pushed, also the ones the ring has dropped since.
 
 use std::collections::VecDeque;
 
@@ -44,6 +45,36 @@ pub struct LogEntry {
     pub body: Body,
 }
 
+/// Where the state reducers write their log lines: the page's live log, or a `Vec` in
+/// tests.
+pub trait LogSink {
+    fn push(&mut self, direction: Direction, body: Body);
+
+    /// A note (connection changes, errors) rather than a message.
+    fn note(&mut self, direction: Direction, text: impl Into<String>)
+    where
+        Self: Sized,
+    {
+        self.push(direction, Body::Note(text.into()));
+    }
+}
+
+impl LogSink for Vec<(Direction, Body)> {
+    fn push(&mut self, direction: Direction, body: Body) {
+        Vec::push(self, (direction, body));
+    }
+}
+
+/// Counters shown above the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogStats {
+    pub kept: usize,
+    pub capacity: usize,
+    pub dropped: u64,
+    pub received: u64,
+    pub sent: u64,
+}
+
 /// A bounded log.
 #[derive(Debug)]
 pub struct MessageLog {
@@ -51,6 +82,8 @@ pub struct MessageLog {
     capacity: usize,
     dropped: u64,
     next_id: u64,
+    received: u64,
+    sent: u64,
 }
 
 impl MessageLog {
@@ -62,11 +95,18 @@ impl MessageLog {
             capacity,
             dropped: 0,
             next_id: 0,
+            received: 0,
+            sent: 0,
         }
     }
 
     /// Appends an entry, dropping the oldest when full.
     pub fn push(&mut self, at_ms: f64, direction: Direction, body: Body) {
+        match direction {
+            Direction::In => self.received += 1,
+            Direction::Out => self.sent += 1,
+            Direction::Info | Direction::Error => {}
+        }
         if self.entries.len() == self.capacity {
             self.entries.pop_front();
             self.dropped += 1;
@@ -116,10 +156,23 @@ impl MessageLog {
         self.entries.range(start.min(end)..end)
     }
 
-    /// Forgets every entry and the dropped count.
+    /// The counters above the log.
+    pub fn stats(&self) -> LogStats {
+        LogStats {
+            kept: self.entries.len(),
+            capacity: self.capacity,
+            dropped: self.dropped,
+            received: self.received,
+            sent: self.sent,
+        }
+    }
+
+    /// Forgets every entry and every count.
     pub fn clear(&mut self) {
         self.entries.clear();
         self.dropped = 0;
+        self.received = 0;
+        self.sent = 0;
     }
 }
 
@@ -156,13 +209,14 @@ impl PayloadView {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 3);
     for (i, b) in bytes.iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        let _ = write!(out, "{b:02x}");
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
     out
 }
@@ -170,13 +224,12 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn note(log: &mut MessageLog, n: u32) {
         log.push(0.0, Direction::Info, Body::Note(n.to_string()));
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn a_full_log_drops_the_oldest_and_counts_them() {
         let mut log = MessageLog::new(3);
         for n in 0..5 {
@@ -190,7 +243,28 @@ mod tests {
         assert_eq!(log.range(1, 99).count(), 2);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
+    fn counters_count_every_message_also_the_dropped_ones() {
+        let mut log = MessageLog::new(2);
+        for _ in 0..3 {
+            log.push(0.0, Direction::In, Body::Note(String::new()));
+        }
+        log.push(0.0, Direction::Out, Body::Note(String::new()));
+        note(&mut log, 9);
+        let stats = log.stats();
+        assert_eq!((stats.received, stats.sent, stats.kept), (3, 1, 2));
+        assert_eq!(stats.dropped, 3);
+        log.clear();
+        assert_eq!(
+            log.stats(),
+            LogStats {
+                capacity: 2,
+                ..LogStats::default()
+            }
+        );
+    }
+
+    #[test]
     fn payloads_are_text_when_utf8_and_hex_otherwise() {
         assert_eq!(
             PayloadView::of("21.5 °C".as_bytes(), 100),

@@ -1,21 +1,14 @@
 //! Building blocks shared by the exercises: the producer form and the numeric consumer.
 
-use std::collections::VecDeque;
-
 use leptos::prelude::*;
 use mqtt_session::QoS;
 
-use super::batched::Batched;
 use super::chart::Chart;
 use super::endpoint::{Endpoint, EndpointStatus, Incoming};
-use super::producer::{parse_count, parse_rate, Outgoing, Production};
-use crate::log::PayloadView;
-use crate::prefs::BrokerPrefs;
-
-/// Entries listed under a consumer (older ones are only counted).
-pub const SHOWN_ENTRIES: usize = 20;
-/// Values kept for a chart.
-pub const CHART_POINTS: usize = 200;
+use super::producer::{Outgoing, Production};
+use crate::state::playground::{describe_suback, parse_count, parse_rate, Readings};
+use crate::views::prefs::BrokerPrefs;
+use crate::views::Batched;
 
 /// The producer side: count, rate, Start/Stop, progress. `make(i)` builds message `i`.
 #[component]
@@ -74,39 +67,6 @@ pub fn ProducerForm(
     }
 }
 
-/// What a numeric consumer has seen.
-#[derive(Default)]
-pub struct Readings {
-    pub count: u64,
-    pub not_numbers: u64,
-    pub latest: Option<f64>,
-    pub values: VecDeque<f64>,
-    pub entries: VecDeque<(u64, String, String)>,
-}
-
-impl Readings {
-    /// Records one message; `value` is its number, if it has one.
-    pub fn record(&mut self, topic: &str, payload: &[u8], value: Option<f64>) {
-        self.count += 1;
-        match value {
-            Some(v) => {
-                self.latest = Some(v);
-                if self.values.len() == CHART_POINTS {
-                    self.values.pop_front();
-                }
-                self.values.push_back(v);
-            }
-            None => self.not_numbers += 1,
-        }
-        if self.entries.len() == SHOWN_ENTRIES {
-            self.entries.pop_back();
-        }
-        let text = PayloadView::of(payload, 200).text().to_string();
-        self.entries
-            .push_front((self.count, topic.to_string(), text));
-    }
-}
-
 /// A consumer that subscribes to `filter`, shows count, latest value, a chart and the last
 /// entries; `value_of` extracts a number from a payload.
 #[component]
@@ -124,13 +84,9 @@ pub fn NumericConsumer(
         readings.update(|r| *r = Readings::default());
         let filter = filter.get_untracked();
         endpoint.start(prefs, "consumer", move |incoming| match incoming {
-            Incoming::Connected(client) => {
-                if let Err(e) = client.subscribe(&filter, QoS::AtMostOnce) {
-                    subscribed.set(Some(format!("cannot subscribe: {e}")));
-                }
-            }
+            Incoming::Connected(client) => endpoint.subscribe(&client, &filter, QoS::AtMostOnce),
             Incoming::Session(mqtt_session::Event::Subscribed { results, .. }) => {
-                subscribed.set(Some(super::describe_suback(&results)));
+                subscribed.set(Some(describe_suback(&results)));
             }
             Incoming::Message(m) => {
                 readings.update(|r| r.record(&m.topic, &m.payload, value_of(&m.payload)))
@@ -153,7 +109,7 @@ pub fn NumericConsumer(
             <dl class="figures">
                 <dt>"Received"</dt><dd data-testid="consumer-count">{move || readings.with(|r| r.count)}</dd>
                 <dt>"Latest value"</dt>
-                <dd data-testid="consumer-latest">{move || readings.with(|r| r.latest.map_or("–".to_string(), |v| format!("{v}")))}</dd>
+                <dd data-testid="consumer-latest">{move || readings.with(Readings::latest_text)}</dd>
             </dl>
             <Chart values=values />
             <ul class="entries">
@@ -165,9 +121,4 @@ pub fn NumericConsumer(
             </ul>
         </div>
     }
-}
-
-/// A plain-text number, as the simple exercise publishes.
-pub fn plain_number(payload: &[u8]) -> Option<f64> {
-    std::str::from_utf8(payload).ok()?.trim().parse().ok()
 }

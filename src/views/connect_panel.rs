@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
-use crate::prefs::{random_client_id, BrokerFields, BrokerPrefs};
-use crate::state::{ClientState, ConnState};
+use super::client_state::ClientState;
+use super::prefs::{random_client_id, BrokerFields, BrokerPrefs};
 
 /// Broker URL, credentials and session options; connect and disconnect; the status line.
 #[component]
@@ -12,20 +12,14 @@ pub fn ConnectPanel() -> impl IntoView {
     let keep_alive = RwSignal::new("60".to_string());
     let clean_session = RwSignal::new(true);
 
-    let busy = move || {
-        matches!(
-            state.status.get().state,
-            ConnState::Connecting | ConnState::Connected
-        )
-    };
+    let model = state.model;
+    let busy = move || model.with(|m| m.status.state.is_busy());
     let connect = move || {
         let keep_alive_secs = match keep_alive.get_untracked().trim().parse::<u16>() {
             Ok(secs) => secs,
             Err(_) => {
-                state.status.set(crate::state::Status {
-                    state: ConnState::Failed,
-                    text: "keepalive must be a whole number of seconds from 0 to 65535".into(),
-                });
+                state
+                    .failed_to_start("keepalive must be a whole number of seconds from 0 to 65535");
                 return;
             }
         };
@@ -64,9 +58,9 @@ pub fn ConnectPanel() -> impl IntoView {
                 </div>
             </form>
             <p class="status" data-testid="connection-status"
-                data-state=move || state.status.get().state.as_str()>
+                data-state=move || model.with(|m| m.status.state.as_str())>
                 <span class="dot"></span>
-                <span class="text">{move || state.status.get().text}</span>
+                <span class="text">{move || model.with(|m| m.status.text.clone())}</span>
             </p>
         </section>
     }

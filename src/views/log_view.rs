@@ -1,13 +1,13 @@
 //! The live log: a windowed list. Only the rows in view (plus a margin) exist in the
 //! DOM, so 10,000 entries cost as much to render as 50; the window is recomputed at most
-//! once per animation frame (see [`crate::live_log`]). Broker data goes into text nodes
+//! once per animation frame (see [`LiveLog`]). Broker data goes into text nodes
 //! only.
 
 use leptos::html::Div;
 use leptos::prelude::*;
 
-use crate::live_log::LiveLog;
-use crate::log::{Body, Direction, LogEntry, PayloadView};
+use super::live_log::LiveLog;
+use crate::state::log::{Body, Direction, LogEntry, PayloadView};
 
 /// Height of one row in CSS pixels; `style/main.css` uses the same number.
 const ROW_HEIGHT: f64 = 24.0;

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::client::BrokerSettings;
+use crate::driver::client::BrokerSettings;
 
 /// The broker URL and credentials, as a `Copy` context.
 #[derive(Clone, Copy)]
@@ -56,7 +56,7 @@ pub fn default_broker_url() -> String {
         .filter(|h| !h.is_empty());
     match host {
         Some(host) => {
-            let scheme = if crate::transport::page_is_https() {
+            let scheme = if crate::driver::transport::page_is_https() {
                 "wss"
             } else {
                 "ws"

@@ -1,45 +1,21 @@
 //! 2 · JSON: MessageDescriptor readings; the consumer decodes each message and shows the
 //! fields, or an error row with the raw bytes when a payload is not a reading.
 
-use std::collections::VecDeque;
 use std::rc::Rc;
 
 use devices::MessageDescriptor;
 use leptos::prelude::*;
 use mqtt_session::QoS;
 
-use super::batched::Batched;
 use super::endpoint::{Endpoint, EndpointStatus, Incoming};
-use super::parts::{ProducerForm, SHOWN_ENTRIES};
+use super::parts::ProducerForm;
 use super::producer::Outgoing;
-use super::simple::temperature;
-use crate::log::PayloadView;
-use crate::prefs::BrokerPrefs;
+use crate::state::playground::{temperature, Decoded, DecodedRow};
+use crate::views::prefs::BrokerPrefs;
+use crate::views::Batched;
 
 /// A payload that is not a reading, for the "malformed" button.
 const MALFORMED: &[u8] = b"{\"timestamp\": \"yesterday\", \"type\": \"temperature\", \"value\": }";
-
-#[derive(Clone, PartialEq)]
-enum Row {
-    Reading {
-        n: u64,
-        topic: String,
-        reading: MessageDescriptor,
-    },
-    Error {
-        n: u64,
-        topic: String,
-        error: String,
-        raw: String,
-    },
-}
-
-#[derive(Default)]
-struct Decoded {
-    ok: u64,
-    errors: u64,
-    rows: VecDeque<Row>,
-}
 
 fn clock(unix_ms: u64) -> String {
     let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_ms as f64));
@@ -66,48 +42,18 @@ pub fn JsonPanel() -> impl IntoView {
         decoded.update(|d| *d = Decoded::default());
         let filter = filter.get_untracked();
         endpoint.start(prefs, "json-consumer", move |incoming| match incoming {
-            Incoming::Connected(client) => {
-                let _ = client.subscribe(&filter, QoS::AtMostOnce);
-            }
-            Incoming::Message(m) => decoded.update(|d| {
-                let n = d.ok + d.errors + 1;
-                let row = match MessageDescriptor::from_json(&m.payload) {
-                    Ok(reading) => {
-                        d.ok += 1;
-                        Row::Reading {
-                            n,
-                            topic: m.topic,
-                            reading,
-                        }
-                    }
-                    Err(e) => {
-                        d.errors += 1;
-                        let raw = PayloadView::of(&m.payload, 300).text().to_string();
-                        Row::Error {
-                            n,
-                            topic: m.topic,
-                            error: e.to_string(),
-                            raw,
-                        }
-                    }
-                };
-                if d.rows.len() == SHOWN_ENTRIES {
-                    d.rows.pop_back();
-                }
-                d.rows.push_front(row);
-            }),
+            Incoming::Connected(client) => endpoint.subscribe(&client, &filter, QoS::AtMostOnce),
+            Incoming::Message(m) => decoded.update(|d| d.record(m.topic, &m.payload)),
             Incoming::Session(_) => {}
         });
     };
     let send_malformed = move || {
-        if let Some(client) = endpoint.client() {
-            let _ = client.publish(
-                "sensor/temperature",
-                MALFORMED.to_vec(),
-                QoS::AtMostOnce,
-                false,
-            );
-        }
+        endpoint.publish(
+            "sensor/temperature",
+            MALFORMED.to_vec(),
+            QoS::AtMostOnce,
+            false,
+        )
     };
     on_cleanup(move || endpoint.stop());
     view! {
@@ -128,25 +74,25 @@ pub fn JsonPanel() -> impl IntoView {
                     </div>
                     <EndpointStatus endpoint=endpoint />
                     <p class="hint">
-                        {move || decoded.with(|d| format!("{} readings decoded, {} errors", d.ok, d.errors))}
+                        {move || decoded.with(Decoded::summary)}
                         " "
                         <button type="button" class="link" data-testid="action-malformed"
-                            disabled=move || endpoint.state.get() != crate::state::ConnState::Connected
+                            disabled=move || !endpoint.is_connected()
                             on:click=move |_| send_malformed()>
                             "publish a malformed payload"
                         </button>
                     </p>
                     <ul class="entries">
                         <For each=move || decoded.with(|d| d.rows.iter().cloned().collect::<Vec<_>>())
-                            key=|row| match row { Row::Reading { n, .. } | Row::Error { n, .. } => *n }
+                            key=DecodedRow::n
                             children=|row| match row {
-                                Row::Reading { topic, reading, .. } => view! {
+                                DecodedRow::Reading { topic, reading, .. } => view! {
                                     <li data-testid="consumer-entry" data-state="ok">
                                         <code>{topic}</code>" "
                                         <span>{format!("{} · {} · {}", clock(reading.timestamp), reading.r#type, reading.value)}</span>
                                     </li>
                                 }.into_any(),
-                                Row::Error { topic, error, raw, .. } => view! {
+                                DecodedRow::Error { topic, error, raw, .. } => view! {
                                     <li data-testid="consumer-entry" data-state="error" class="error">
                                         <code>{topic}</code>" "<span>{format!("not a reading: {error}")}</span>
                                         <pre>{raw}</pre>

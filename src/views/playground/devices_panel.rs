@@ -2,38 +2,19 @@
 //! device/<id>/sensor/temperature; the consumer shows one card per device, from its
 //! retained info even when the device published it before the consumer connected.
 
-use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
 use devices::{device_info_topic, device_sensor_topic, DeviceDescriptor, MessageDescriptor};
 use leptos::prelude::*;
 use mqtt_session::QoS;
 
-use super::batched::Batched;
 use super::chart::Chart;
 use super::endpoint::{Endpoint, EndpointStatus, Incoming};
-use super::parts::{ProducerForm, CHART_POINTS};
+use super::parts::ProducerForm;
 use super::producer::Outgoing;
-use super::simple::temperature;
-use crate::prefs::BrokerPrefs;
-
-/// What the consumer knows about one device.
-#[derive(Clone, Default, PartialEq)]
-struct Card {
-    info: Option<Result<DeviceDescriptor, String>>,
-    latest: Option<f64>,
-    readings: u64,
-    values: VecDeque<f64>,
-}
-
-/// The device id in `device/<id>/...`.
-fn device_of(topic: &str) -> Option<&str> {
-    topic
-        .strip_prefix("device/")?
-        .split('/')
-        .next()
-        .filter(|id| !id.is_empty())
-}
+use crate::state::playground::{temperature, DeviceCards};
+use crate::views::prefs::BrokerPrefs;
+use crate::views::Batched;
 
 #[component]
 pub fn DevicesPanel() -> impl IntoView {
@@ -78,35 +59,15 @@ pub fn DevicesPanel() -> impl IntoView {
     });
 
     let endpoint = Endpoint::new();
-    let cards = Batched::new(BTreeMap::<String, Card>::new());
+    let cards = Batched::new(DeviceCards::default());
     let start = move || {
-        cards.update(BTreeMap::clear);
+        cards.update(|c| *c = DeviceCards::default());
         endpoint.start(prefs, "device-consumer", move |incoming| match incoming {
             Incoming::Connected(client) => {
-                let _ = client.subscribe("device/+/info", QoS::AtLeastOnce);
-                let _ = client.subscribe("device/+/sensor/#", QoS::AtMostOnce);
+                endpoint.subscribe(&client, "device/+/info", QoS::AtLeastOnce);
+                endpoint.subscribe(&client, "device/+/sensor/#", QoS::AtMostOnce);
             }
-            Incoming::Message(m) => {
-                let Some(id) = device_of(&m.topic) else {
-                    return;
-                };
-                let id = id.to_string();
-                cards.update(|cards| {
-                    let card = cards.entry(id).or_default();
-                    if m.topic.ends_with("/info") {
-                        card.info = Some(
-                            DeviceDescriptor::from_json(&m.payload).map_err(|e| e.to_string()),
-                        );
-                    } else if let Ok(reading) = MessageDescriptor::from_json(&m.payload) {
-                        card.latest = Some(reading.value);
-                        card.readings += 1;
-                        if card.values.len() == CHART_POINTS {
-                            card.values.pop_front();
-                        }
-                        card.values.push_back(reading.value);
-                    }
-                });
-            }
+            Incoming::Message(m) => cards.update(|c| c.record(&m.topic, &m.payload)),
             Incoming::Session(_) => {}
         });
     };
@@ -129,14 +90,10 @@ pub fn DevicesPanel() -> impl IntoView {
                     <button type="button" data-testid="consumer-start" on:click=move |_| start()>"Start consumer"</button>
                     <EndpointStatus endpoint=endpoint />
                     <div class="cards">
-                        <For each=move || cards.with(|c| c.iter().map(|(id, card)| (id.clone(), card.clone())).collect::<Vec<_>>())
+                        <For each=move || cards.with(|c| c.cards.iter().map(|(id, card)| (id.clone(), card.clone())).collect::<Vec<_>>())
                             key=|(id, card)| (id.clone(), card.readings, card.info.is_some())
                             children=move |(id, card)| {
-                                let info = match &card.info {
-                                    Some(Ok(d)) => format!("{} · {} · v{}", d.device_type, d.producer, d.software_version),
-                                    Some(Err(e)) => format!("info not readable: {e}"),
-                                    None => "no info (yet)".to_string(),
-                                };
+                                let info = card.info_text();
                                 let values: Vec<f64> = card.values.iter().copied().collect();
                                 view! {
                                     <div class="device-card" data-testid="device-card" data-device=id.clone()>

@@ -1,5 +1,6 @@
-//! State updated per message but rendered at most once per animation frame: a flood of
-//! messages must not re-render a panel thousands of times a second.
+//! The one per-animation-frame batcher: state updated per message but rendered at most once
+//! per animation frame, so a flood of messages does not re-render a panel thousands of
+//! times a second. The live log and every playground consumer use it.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

@@ -1,8 +1,9 @@
 use leptos::prelude::*;
 use mqtt_session::QoS;
 
+use super::client_state::ClientState;
 use super::QosSelect;
-use crate::state::{ClientState, SubState};
+use crate::state::client::SubState;
 
 /// Topic filter + QoS, and the list of subscriptions with what the broker granted.
 #[component]
@@ -13,8 +14,8 @@ pub fn SubscriptionsPanel() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
 
     let subscribe = move || {
-        let result = state.subscribe(filter.get_untracked(), qos.get_untracked());
-        error.set(result.err());
+        let result = state.subscribe(&filter.get_untracked(), qos.get_untracked());
+        error.set(result.err().map(|e| e.to_string()));
     };
 
     view! {
@@ -31,7 +32,7 @@ pub fn SubscriptionsPanel() -> impl IntoView {
             </Show>
             <ul class="sub-list" data-testid="subscription-list">
                 <For
-                    each=move || state.subscriptions.get()
+                    each=move || state.model.with(|m| m.subscriptions.clone())
                     key=|row| format!("{}\u{0}{:?}", row.filter, row.state)
                     children=move |row| {
                         let (badge, class) = match row.state {
@@ -46,13 +47,13 @@ pub fn SubscriptionsPanel() -> impl IntoView {
                                 <span class=class>{badge}</span>
                                 <button type="button" class="icon" title="Unsubscribe"
                                     data-testid="unsubscribe-button"
-                                    on:click=move |_| state.unsubscribe(&filter)>"×"</button>
+                                    on:click=move |_| error.set(state.unsubscribe(&filter).err().map(|e| e.to_string()))>"×"</button>
                             </li>
                         }
                     }
                 />
             </ul>
-            <Show when=move || state.subscriptions.with(Vec::is_empty)>
+            <Show when=move || state.model.with(|m| m.subscriptions.is_empty())>
                 <p class="hint">"No subscriptions yet. '#' receives everything the broker lets you see."</p>
             </Show>
         </section>

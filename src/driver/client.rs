@@ -10,13 +10,14 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
-use gloo_timers::callback::Timeout;
 use mqtt_session::{
     CommandError, ConnectOptions, Credentials, Event, Instant, OptionsError, Output, Phase,
     ProtocolError, QoS, Session,
 };
 
-use crate::transport::{describe_close, OpenError, TransportEvent, WsTransport};
+use super::clock::now;
+use super::deadline::DeadlineTimer;
+use super::transport::{describe_close, OpenError, TransportEvent, WsTransport};
 
 /// What the user typed in the connection panel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +69,7 @@ struct Inner {
     session: Session,
     transport: Option<WsTransport>,
     url: String,
-    timer: Option<(Instant, Timeout)>,
+    timer: DeadlineTimer,
     on_event: Rc<dyn Fn(ClientEvent)>,
     weak_self: Weak<RefCell<Inner>>,
 }
@@ -77,14 +78,6 @@ struct Inner {
 #[derive(Clone)]
 pub struct MqttClient {
     inner: Rc<RefCell<Inner>>,
-}
-
-/// The page's monotonic clock as the session's [`Instant`].
-pub fn now() -> Instant {
-    let millis = web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now());
-    Instant::from_millis(millis as u64)
 }
 
 impl MqttClient {
@@ -99,7 +92,7 @@ impl MqttClient {
                 session,
                 transport: None,
                 url: settings.url.trim().to_string(),
-                timer: None,
+                timer: DeadlineTimer::new(),
                 on_event: Rc::new(on_event),
                 weak_self: weak_self.clone(),
             })
@@ -231,11 +224,11 @@ impl MqttClient {
                         events.push(ClientEvent::Session(event));
                     }
                     Output::Timeout(at) => {
-                        inner.schedule(at);
+                        inner.schedule(Some(at));
                         break;
                     }
                     Output::Idle => {
-                        inner.timer = None;
+                        inner.schedule(None);
                         break;
                     }
                 }
@@ -269,22 +262,13 @@ impl MqttClient {
 }
 
 impl Inner {
-    /// Arms the timer for `at` unless one already fires no later than that. A timer that
-    /// fires early is harmless (the session re-reports its deadline), and this avoids a
-    /// new `setTimeout` for every packet sent, which moves the keepalive deadline.
-    fn schedule(&mut self, at: Instant) {
-        if self.timer.as_ref().is_some_and(|(armed, _)| *armed <= at) {
-            return;
-        }
-        let delay = at.saturating_duration_since(now()).as_millis();
+    /// Follows the session's deadline with the one timer.
+    fn schedule(&mut self, at: Option<Instant>) {
         let weak = self.weak_self.clone();
-        let timeout = Timeout::new(u32::try_from(delay).unwrap_or(u32::MAX), move || {
+        self.timer.follow(at, move || {
             if let Some(inner) = weak.upgrade() {
-                inner.borrow_mut().timer = None;
-                let client = MqttClient { inner };
-                client.command(|s, now| s.handle_timeout(now));
+                MqttClient { inner }.command(|s, now| s.handle_timeout(now));
             }
         });
-        self.timer = Some((at, timeout));
     }
 }

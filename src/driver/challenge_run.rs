@@ -10,11 +10,12 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-use challenge::{Action, ChallengeClient, ChallengeEvent, ClientConfig};
-use gloo_timers::callback::Timeout;
-use mqtt_session::{Event, QoS};
+use challenge::{ChallengeClient, ChallengeEvent, ClientConfig, MqttCommands, UserIdError};
+use mqtt_session::{CommandError, Event, QoS};
 
-use crate::client::{now, BrokerSettings, ClientEvent, MqttClient};
+use super::client::{BrokerSettings, ClientEvent, MqttClient, StartError};
+use super::clock::now;
+use super::deadline::DeadlineTimer;
 
 /// What the run reports to the view.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +32,15 @@ pub enum RunUpdate {
     },
 }
 
+/// Why a run could not start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunStartError {
+    #[error("{0}")]
+    UserId(#[from] UserIdError),
+    #[error("{0}")]
+    Connect(#[from] StartError),
+}
+
 enum Input {
     Client(ClientEvent),
     Timeout,
@@ -39,7 +49,7 @@ enum Input {
 struct State {
     client: Option<MqttClient>,
     challenge: ChallengeClient,
-    timer: Option<Timeout>,
+    timer: DeadlineTimer,
 }
 
 struct Shared {
@@ -62,13 +72,13 @@ impl ChallengeRun {
         settings: &BrokerSettings,
         config: ClientConfig,
         on_update: impl Fn(RunUpdate) + 'static,
-    ) -> Result<Self, String> {
-        let challenge = ChallengeClient::new(config, now()).map_err(|e| e.to_string())?;
+    ) -> Result<Self, RunStartError> {
+        let challenge = ChallengeClient::new(config, now())?;
         let shared = Rc::new_cyclic(|weak_self| Shared {
             state: RefCell::new(State {
                 client: None,
                 challenge,
-                timer: None,
+                timer: DeadlineTimer::new(),
             }),
             queue: RefCell::new(VecDeque::new()),
             busy: Cell::new(false),
@@ -80,8 +90,7 @@ impl ChallengeRun {
             if let Some(shared) = weak.upgrade() {
                 shared.input(Input::Client(event));
             }
-        })
-        .map_err(|e| e.to_string())?;
+        })?;
         shared.state.borrow_mut().client = Some(client);
         Ok(Self { shared })
     }
@@ -143,58 +152,66 @@ impl Shared {
         }
     }
 
-    /// Executes every action, reporting each outcome before the next (the challenge
-    /// crate's calling order). No borrow is held while the client runs.
+    /// Executes every action with the challenge crate's executor. No borrow of the state
+    /// is held by the client's callbacks: events it reports meanwhile are queued.
     fn execute_actions(&self) {
-        loop {
-            let (action, client) = {
-                let mut state = self.state.borrow_mut();
-                (state.challenge.poll_action(), state.client.clone())
-            };
-            let Some(action) = action else { return };
-            let Some(client) = client else { continue };
-            match action {
-                Action::Subscribe { filter, qos } => {
-                    let result = client.subscribe(&filter, qos);
-                    self.state
-                        .borrow_mut()
-                        .challenge
-                        .note_subscribed(now(), result);
-                }
-                Action::Publish {
-                    topic,
-                    payload,
-                    qos,
-                    retain,
-                } => {
-                    let result = client.publish(&topic, payload.clone().into_bytes(), qos, retain);
-                    if result.is_ok() {
-                        (self.on_update)(RunUpdate::Published {
-                            topic,
-                            payload,
-                            qos,
-                        });
-                    }
-                    self.state
-                        .borrow_mut()
-                        .challenge
-                        .note_published(now(), result);
-                }
-                Action::Disconnect => client.disconnect(),
-            }
-        }
+        let mut state = self.state.borrow_mut();
+        let State {
+            client, challenge, ..
+        } = &mut *state;
+        let Some(client) = client.clone() else { return };
+        let mut commands = ClientCommands {
+            client: &client,
+            on_update: &*self.on_update,
+        };
+        challenge.execute_actions(now(), &mut commands);
     }
 
     fn schedule(&self) {
         let mut state = self.state.borrow_mut();
-        state.timer = state.challenge.poll_timeout().map(|at| {
-            let delay = at.saturating_duration_since(now()).as_millis();
-            let weak = self.weak_self.clone();
-            Timeout::new(u32::try_from(delay).unwrap_or(u32::MAX), move || {
-                if let Some(shared) = weak.upgrade() {
-                    shared.input(Input::Timeout);
-                }
-            })
+        let deadline = state.challenge.poll_timeout();
+        let weak = self.weak_self.clone();
+        state.timer.follow(deadline, move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.input(Input::Timeout);
+            }
         });
+    }
+}
+
+/// The challenge's commands on the page's client; a publish that went out is also reported
+/// for the traffic log.
+struct ClientCommands<'a> {
+    client: &'a MqttClient,
+    on_update: &'a dyn Fn(RunUpdate),
+}
+
+impl MqttCommands for ClientCommands<'_> {
+    fn subscribe(&mut self, filter: &str, qos: QoS) -> Result<u16, CommandError> {
+        self.client.subscribe(filter, qos)
+    }
+
+    fn publish(
+        &mut self,
+        topic: &str,
+        payload: &str,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<Option<u16>, CommandError> {
+        let result = self
+            .client
+            .publish(topic, payload.as_bytes().to_vec(), qos, retain);
+        if result.is_ok() {
+            (self.on_update)(RunUpdate::Published {
+                topic: topic.to_string(),
+                payload: payload.to_string(),
+                qos,
+            });
+        }
+        result
+    }
+
+    fn disconnect(&mut self) {
+        self.client.disconnect();
     }
 }

@@ -7,7 +7,9 @@ use std::rc::Rc;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 
-use crate::client::MqttClient;
+use crate::driver::client::MqttClient;
+use crate::driver::clock::now_ms;
+use crate::state::playground::progress_text;
 
 /// Stop producing while the browser holds more than this many unsent bytes.
 const MAX_BUFFERED: u32 = 1 << 20;
@@ -62,7 +64,7 @@ impl Production {
         this.error.set(None);
         this.running.set(true);
         wasm_bindgen_futures::spawn_local(async move {
-            let start = precise_now();
+            let start = now_ms();
             let mut sent = 0;
             while sent < count && !stop.get() {
                 let (topic, payload, qos, retain) = make(sent);
@@ -74,7 +76,7 @@ impl Production {
                 if per_second > 0.0 {
                     this.sent.try_set(sent);
                     let due = start + f64::from(sent) * 1000.0 / per_second;
-                    let wait = (due - precise_now()).max(0.0);
+                    let wait = (due - now_ms()).max(0.0);
                     TimeoutFuture::new(wait as u32).await;
                 } else if sent % CHUNK == 0 {
                     this.sent.try_set(sent);
@@ -86,7 +88,7 @@ impl Production {
             }
             // At least a microsecond: a few messages can all go out within one tick of the
             // clock, and the run must still report that it finished.
-            let elapsed = ((precise_now() - start) / 1000.0).max(1e-6);
+            let elapsed = ((now_ms() - start) / 1000.0).max(1e-6);
             this.sent.try_set(sent);
             this.rate.try_set(Some(f64::from(sent) / elapsed));
             this.running.try_set(false);
@@ -95,12 +97,7 @@ impl Production {
 
     /// "250 of 1,000 sent" / "1,000 sent at 12,345 msg/s".
     pub fn text(&self, count: u32) -> String {
-        let sent = self.sent.get();
-        match (self.running.get(), self.rate.get()) {
-            (true, _) => format!("{sent} of {count} sent…"),
-            (false, Some(rate)) => format!("{sent} sent at {rate:.0} msg/s"),
-            (false, None) => String::new(),
-        }
+        progress_text(self.running.get(), self.sent.get(), count, self.rate.get())
     }
 }
 
@@ -108,25 +105,4 @@ impl Default for Production {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// Milliseconds from the page's monotonic, sub-millisecond clock.
-fn precise_now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or_else(js_sys::Date::now, |p| p.now())
-}
-
-/// A whole number from an input, with a default when empty or invalid.
-pub fn parse_count(text: &str, default: u32) -> u32 {
-    text.trim().parse().unwrap_or(default)
-}
-
-/// A rate in messages per second from an input; 0 (or empty) = as fast as possible.
-pub fn parse_rate(text: &str) -> f64 {
-    text.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|r| r.is_finite() && *r > 0.0)
-        .unwrap_or(0.0)
 }

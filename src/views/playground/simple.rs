@@ -5,14 +5,9 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use mqtt_session::QoS;
 
-use super::parts::{plain_number, NumericConsumer, ProducerForm};
+use super::parts::{NumericConsumer, ProducerForm};
 use super::producer::Outgoing;
-
-/// A temperature that drifts, so the chart has a shape.
-pub fn temperature(i: u32) -> f64 {
-    let t = f64::from(i);
-    ((20.0 + (t / 25.0).sin() * 3.0 + (t / 7.0).cos() * 0.4) * 100.0).round() / 100.0
-}
+use crate::state::playground::{plain_number, temperature};
 
 #[component]
 pub fn SimplePanel() -> impl IntoView {

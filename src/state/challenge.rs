@@ -1,0 +1,447 @@
+//! The challenge view's state as plain Rust: the phase, counters, timing and reply
+//! latencies of one run, and the one reducer that turns the run's updates into them and
+//! into log lines. The stepper's position and whether a run is going on are derived from
+//! the phase, never stored beside it.
+//!
+//! Times are the page clock's milliseconds (the same clock the run's events carry).
+
+use std::collections::{HashMap, VecDeque};
+
+use challenge::{ChallengeEvent, CommandCounts, Phase};
+use mqtt_session::Event;
+
+use super::log::{Body, Direction, LogSink};
+use crate::driver::challenge_run::RunUpdate;
+
+/// The stepper's steps.
+pub const STEPS: [&str; 6] = [
+    "Connect",
+    "Subscribe <user id>/UUID",
+    "Log in",
+    "Unique id",
+    "Commands",
+    "Well done my IoT!",
+];
+
+/// The `data-state` of the phase banner; `idle` before any run.
+pub fn phase_slug(phase: Option<&Phase>) -> &'static str {
+    match phase {
+        None => "idle",
+        Some(Phase::Connecting) => "connecting",
+        Some(Phase::SubscribingUuid) => "subscribing-uuid",
+        Some(Phase::LoggingIn) => "logging-in",
+        Some(Phase::AwaitingUniqueId) => "awaiting-unique-id",
+        Some(Phase::AwaitingCommands) => "awaiting-commands",
+        Some(Phase::ReceivingCommands) => "receiving-commands",
+        Some(Phase::Done) => "done",
+        Some(Phase::Failed(_)) => "failed",
+    }
+}
+
+/// The step a phase is in; `STEPS.len()` once done; `None` for a failure (the step it
+/// failed in is the last one started).
+fn step_of(phase: &Phase) -> Option<usize> {
+    Some(match phase {
+        Phase::Connecting => 0,
+        Phase::SubscribingUuid => 1,
+        Phase::LoggingIn => 2,
+        Phase::AwaitingUniqueId => 3,
+        Phase::AwaitingCommands | Phase::ReceivingCommands => 4,
+        Phase::Done => STEPS.len(),
+        Phase::Failed(_) => return None,
+    })
+}
+
+/// Counters shown in the table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub commands_received: CommandCounts,
+    pub replies_sent: u32,
+    pub replies_acknowledged: u32,
+}
+
+/// Reply latencies: command received → reply acknowledged (QoS 1/2) or sent (QoS 0).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Latency {
+    awaiting_reply: VecDeque<f64>,
+    awaiting_ack: HashMap<u16, f64>,
+    /// Kept sorted, so the summary is a lookup.
+    samples: Vec<f64>,
+}
+
+impl Latency {
+    fn add(&mut self, sample: f64) {
+        let at = self.samples.partition_point(|s| *s <= sample);
+        self.samples.insert(at, sample);
+    }
+}
+
+/// One challenge run as the view shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChallengeModel {
+    phase: Option<Phase>,
+    stopped_by_user: bool,
+    pub stats: Counters,
+    step_started: [Option<f64>; STEPS.len()],
+    started_at: Option<f64>,
+    ended_at: Option<f64>,
+    latency: Latency,
+    first_command_at: Option<f64>,
+    done_at: Option<f64>,
+}
+
+impl ChallengeModel {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    // ----- inputs -----
+
+    /// A new run starts at `now`: everything of the previous one is forgotten.
+    pub fn start(&mut self, now: f64) {
+        *self = Self {
+            phase: Some(Phase::Connecting),
+            started_at: Some(now),
+            ..Self::default()
+        };
+        self.step_started[0] = Some(now);
+    }
+
+    /// The run could not even start (bad URL, bad user id).
+    pub fn fail_to_start(&mut self, now: f64, reason: &str, log: &mut impl LogSink) {
+        self.phase = None;
+        self.ended_at = Some(now);
+        log.note(Direction::Error, reason);
+    }
+
+    /// The user pressed Stop: the failure that follows is shown as "Stopped.".
+    pub fn stop_requested(&mut self) {
+        self.stopped_by_user = true;
+    }
+
+    /// Applies one update of the run: counters and timing, and its log lines.
+    pub fn apply(&mut self, update: RunUpdate, log: &mut impl LogSink) {
+        match update {
+            RunUpdate::Session(Event::Message(m)) => log.push(
+                Direction::In,
+                Body::Message {
+                    topic: m.topic,
+                    qos: m.qos,
+                    retain: m.retain,
+                    payload: m.payload,
+                },
+            ),
+            RunUpdate::Session(_) => {}
+            RunUpdate::Published {
+                topic,
+                payload,
+                qos,
+            } => log.push(
+                Direction::Out,
+                Body::Message {
+                    topic,
+                    qos,
+                    retain: false,
+                    payload: payload.into_bytes().into(),
+                },
+            ),
+            RunUpdate::Challenge(event) => self.on_challenge_event(event, log),
+        }
+    }
+
+    fn on_challenge_event(&mut self, event: ChallengeEvent, log: &mut impl LogSink) {
+        match event {
+            ChallengeEvent::PhaseChanged { at, phase } => {
+                let at = at.as_millis() as f64;
+                match &phase {
+                    Phase::Failed(failure) => {
+                        log.note(Direction::Error, format!("failed: {failure}"))
+                    }
+                    other => log.note(
+                        Direction::Info,
+                        format!("phase: {}", phase_slug(Some(other))),
+                    ),
+                }
+                if let Some(step) = step_of(&phase) {
+                    let reached = step.min(STEPS.len() - 1);
+                    for slot in self.step_started.iter_mut().take(reached + 1) {
+                        slot.get_or_insert(at);
+                    }
+                }
+                if phase == Phase::Done {
+                    self.done_at = Some(at);
+                }
+                if phase.is_over() {
+                    self.ended_at = Some(at);
+                }
+                self.phase = Some(phase);
+            }
+            ChallengeEvent::UniqueIdReceived { unique_id, .. } => {
+                log.note(Direction::Info, format!("unique id: {unique_id}"))
+            }
+            ChallengeEvent::CommandReceived { at, command } => {
+                let at = at.as_millis() as f64;
+                self.first_command_at.get_or_insert(at);
+                self.stats.commands_received.add(command);
+                self.latency.awaiting_reply.push_back(at);
+            }
+            ChallengeEvent::ReplySent { at, pkid, .. } => {
+                self.stats.replies_sent += 1;
+                if let Some(received) = self.latency.awaiting_reply.pop_front() {
+                    match pkid {
+                        Some(pkid) => {
+                            self.latency.awaiting_ack.insert(pkid, received);
+                        }
+                        None => self.latency.add(at.as_millis() as f64 - received),
+                    }
+                }
+            }
+            ChallengeEvent::ReplyAcknowledged { at, pkid, .. } => {
+                self.stats.replies_acknowledged += 1;
+                if let Some(received) = self.latency.awaiting_ack.remove(&pkid) {
+                    self.latency.add(at.as_millis() as f64 - received);
+                }
+            }
+            ChallengeEvent::Warning { warning, .. } => {
+                log.note(Direction::Error, format!("warning: {warning}"))
+            }
+        }
+    }
+
+    // ----- what the view shows -----
+
+    pub fn phase(&self) -> Option<&Phase> {
+        self.phase.as_ref()
+    }
+
+    /// A run is going on: started and not over.
+    pub fn is_running(&self) -> bool {
+        self.phase.as_ref().is_some_and(|p| !p.is_over())
+    }
+
+    /// The current step: from the phase, or the last step started when it failed.
+    fn step(&self) -> usize {
+        match self.phase.as_ref().and_then(step_of) {
+            Some(step) => step,
+            None => self
+                .step_started
+                .iter()
+                .rposition(Option::is_some)
+                .unwrap_or(0),
+        }
+    }
+
+    /// The banner's sentence.
+    pub fn phase_text(&self) -> String {
+        match &self.phase {
+            None => "Not started. Enter a user id and press Start.".to_string(),
+            Some(Phase::Failed(_)) if self.stopped_by_user => "Stopped.".to_string(),
+            Some(Phase::Failed(failure)) => format!("Failed: {failure}"),
+            Some(Phase::Done) => format!(
+                "Done: “Well done my IoT!” after {} commands.",
+                self.stats.commands_received.total()
+            ),
+            Some(Phase::Connecting) => "Connecting to the broker…".to_string(),
+            Some(Phase::SubscribingUuid) => {
+                "Subscribing to <user id>/UUID before logging in…".to_string()
+            }
+            Some(Phase::LoggingIn) => "Publishing the user id on 'login'…".to_string(),
+            Some(Phase::AwaitingUniqueId) => "Waiting for the unique id…".to_string(),
+            Some(Phase::AwaitingCommands) => {
+                "Unique id received; commands start in about 3 s…".to_string()
+            }
+            Some(Phase::ReceivingCommands) => "Answering commands…".to_string(),
+        }
+    }
+
+    /// `done`, `active`, `failed` or `todo` for step `i`.
+    pub fn step_class(&self, i: usize) -> &'static str {
+        let Some(phase) = &self.phase else {
+            return "todo";
+        };
+        let current = self.step();
+        match i.cmp(&current) {
+            std::cmp::Ordering::Less => "done",
+            std::cmp::Ordering::Equal if matches!(phase, Phase::Failed(_)) => "failed",
+            std::cmp::Ordering::Equal => "active",
+            std::cmp::Ordering::Greater => "todo",
+        }
+    }
+
+    /// When step `i` started, relative to Start.
+    pub fn step_time(&self, i: usize) -> String {
+        match (self.started_at, self.step_started.get(i).copied().flatten()) {
+            (Some(start), Some(at)) => format!("+{:.2} s", (at - start) / 1000.0),
+            _ => String::new(),
+        }
+    }
+
+    /// Time since Start, frozen when the run ends.
+    pub fn elapsed_text(&self, now: f64) -> String {
+        match self.started_at {
+            None => "–".to_string(),
+            Some(start) => {
+                let end = self.ended_at.unwrap_or(now);
+                format!("{:.1} s", (end - start).max(0.0) / 1000.0)
+            }
+        }
+    }
+
+    /// From the first command to the final message: how fast the commands were answered.
+    pub fn commands_text(&self) -> String {
+        match (self.first_command_at, self.done_at) {
+            (Some(first), Some(done)) => format!("{:.0} ms", done - first),
+            (Some(_), None) => "…".to_string(),
+            _ => "–".to_string(),
+        }
+    }
+
+    pub fn latency_text(&self) -> String {
+        let samples = &self.latency.samples;
+        match (samples.get(samples.len() / 2), samples.last()) {
+            (Some(median), Some(worst)) => format!(
+                "median {median:.0} ms · worst {worst:.0} ms ({} replies)",
+                samples.len()
+            ),
+            _ => "–".to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use challenge::{Command, Failure, Instant};
+    use mqtt_session::CloseReason;
+
+    type Log = Vec<(Direction, Body)>;
+
+    fn at(ms: u64) -> Instant {
+        Instant::from_millis(ms)
+    }
+
+    fn phase(model: &mut ChallengeModel, ms: u64, phase: Phase) {
+        let event = ChallengeEvent::PhaseChanged { at: at(ms), phase };
+        model.apply(RunUpdate::Challenge(event), &mut Log::new());
+    }
+
+    #[test]
+    fn the_step_and_running_follow_the_phase() {
+        let mut model = ChallengeModel::new();
+        assert!(!model.is_running());
+        assert_eq!(model.step_class(0), "todo");
+        model.start(1000.0);
+        assert!(model.is_running());
+        assert_eq!(model.step_class(0), "active");
+        phase(&mut model, 1100, Phase::AwaitingUniqueId);
+        assert_eq!(
+            (0..4).map(|i| model.step_class(i)).collect::<Vec<_>>(),
+            ["done", "done", "done", "active"]
+        );
+        // Skipped steps get the time the later phase started.
+        assert_eq!(model.step_time(1), "+0.10 s");
+        phase(&mut model, 1500, Phase::Done);
+        assert!(!model.is_running());
+        assert!((0..STEPS.len()).all(|i| model.step_class(i) == "done"));
+        assert_eq!(model.elapsed_text(99_999.0), "0.5 s");
+    }
+
+    #[test]
+    fn a_failure_marks_the_step_it_happened_in() {
+        let mut model = ChallengeModel::new();
+        model.start(0.0);
+        phase(&mut model, 10, Phase::LoggingIn);
+        phase(
+            &mut model,
+            20,
+            Phase::Failed(Failure::Closed(CloseReason::ClientDisconnect)),
+        );
+        assert_eq!(model.step_class(1), "done");
+        assert_eq!(model.step_class(2), "failed");
+        assert_eq!(model.step_class(3), "todo");
+        assert!(model.phase_text().starts_with("Failed: "));
+    }
+
+    #[test]
+    fn a_stop_by_the_user_reads_stopped() {
+        let mut model = ChallengeModel::new();
+        model.start(0.0);
+        model.stop_requested();
+        phase(
+            &mut model,
+            5,
+            Phase::Failed(Failure::Closed(CloseReason::ClientDisconnect)),
+        );
+        assert_eq!(model.phase_text(), "Stopped.");
+    }
+
+    #[test]
+    fn latency_runs_from_command_to_ack_at_qos_1_and_to_send_at_qos_0() {
+        let mut model = ChallengeModel::new();
+        model.start(0.0);
+        let mut log = Log::new();
+        let mut event = |e| model.apply(RunUpdate::Challenge(e), &mut log);
+        let command = Command::ALL[0];
+        event(ChallengeEvent::CommandReceived {
+            at: at(100),
+            command,
+        });
+        event(ChallengeEvent::ReplySent {
+            at: at(110),
+            command,
+            topic: "u/CMD1".into(),
+            pkid: Some(7),
+        });
+        event(ChallengeEvent::ReplyAcknowledged {
+            at: at(140),
+            command,
+            pkid: 7,
+        });
+        event(ChallengeEvent::CommandReceived {
+            at: at(200),
+            command,
+        });
+        event(ChallengeEvent::ReplySent {
+            at: at(205),
+            command,
+            topic: "u/CMD1".into(),
+            pkid: None,
+        });
+        assert_eq!(
+            model.latency_text(),
+            "median 40 ms · worst 40 ms (2 replies)"
+        );
+        assert_eq!(model.stats.replies_sent, 2);
+        assert_eq!(model.stats.replies_acknowledged, 1);
+        assert_eq!(model.commands_text(), "…");
+    }
+
+    #[test]
+    fn a_new_start_forgets_the_previous_run() {
+        let mut model = ChallengeModel::new();
+        model.start(0.0);
+        model.stop_requested();
+        phase(
+            &mut model,
+            5,
+            Phase::Failed(Failure::Closed(CloseReason::ClientDisconnect)),
+        );
+        model.start(10.0);
+        assert_eq!(model.phase_text(), "Connecting to the broker…");
+        assert_eq!(model.stats, Counters::default());
+    }
+
+    #[test]
+    fn phases_and_failures_are_logged_as_notes() {
+        let mut model = ChallengeModel::new();
+        let mut log = Log::new();
+        let event = ChallengeEvent::PhaseChanged {
+            at: at(1),
+            phase: Phase::Failed(Failure::Closed(CloseReason::ClientDisconnect)),
+        };
+        model.apply(RunUpdate::Challenge(event), &mut log);
+        assert!(
+            matches!(&log[..], [(Direction::Error, Body::Note(t))] if t.starts_with("failed: "))
+        );
+    }
+}

@@ -1,0 +1,356 @@
+//! The client view's state as plain Rust: the status line and the subscription list, and
+//! the one reducer that turns the connection's events into them and into log lines.
+//!
+//! Events and the user's intents go in; the new state, log lines (through a [`LogSink`])
+//! and a [`Reaction`] for the caller come out. No signals, no browser: the view wraps it in
+//! a signal (`views::client_state`) and these tests run natively.
+
+use mqtt_session::topic::{validate_topic_filter, TopicError};
+use mqtt_session::{CommandError, Direction as Wire, Event, QoS, SubscribeResult};
+
+use super::connection::Status;
+use super::log::{Body, Direction, LogSink};
+use crate::driver::client::ClientEvent;
+
+/// Where a subscription stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubState {
+    Pending,
+    Granted(QoS),
+    Refused,
+}
+
+/// One row of the subscription list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRow {
+    pub filter: String,
+    pub qos: QoS,
+    pub state: SubState,
+}
+
+/// Why a publish, subscribe or unsubscribe of the client view did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    #[error("not connected: connect to a broker first")]
+    NotConnected,
+    #[error("filter '{filter}': {error}")]
+    InvalidFilter { filter: String, error: TopicError },
+    #[error("{0}")]
+    Command(#[from] CommandError),
+}
+
+/// What the caller must do after an event, besides showing the new state.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Reaction {
+    /// The status or the subscription list changed (a message alone changes neither).
+    pub changed: bool,
+    /// Subscriptions to send again: the broker has just accepted the connection.
+    pub restore: Vec<(String, QoS)>,
+    /// The connection is over: forget the client.
+    pub closed: bool,
+}
+
+/// The client view's state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientModel {
+    pub status: Status,
+    pub subscriptions: Vec<SubscriptionRow>,
+    /// Whether control packets (acks, pings…) are written to the log.
+    pub trace_control: bool,
+}
+
+impl ClientModel {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A connection to `url` is being opened.
+    pub fn connecting(&mut self, url: &str, client_id: &str, log: &mut impl LogSink) {
+        self.status = Status::connecting(url);
+        log.note(
+            Direction::Info,
+            format!("connecting to {url} as '{client_id}'"),
+        );
+    }
+
+    /// The connection could not even start (bad URL, bad options) or the form is invalid.
+    pub fn failed_to_start(&mut self, error: &str, log: &mut impl LogSink) {
+        self.status = Status::failed(error);
+        log.note(Direction::Error, error);
+    }
+
+    /// Applies one event of the connection.
+    pub fn on_event(&mut self, event: ClientEvent, log: &mut impl LogSink) -> Reaction {
+        let mut reaction = Reaction {
+            changed: true,
+            ..Reaction::default()
+        };
+        let event = match event {
+            ClientEvent::TransportOpen => {
+                self.status = Status::transport_open();
+                return reaction;
+            }
+            ClientEvent::Session(event) => event,
+        };
+        match event {
+            Event::Connected { session_present } => {
+                self.status = Status::connected(session_present);
+                log.note(Direction::Info, self.status.text.clone());
+                reaction.restore = self
+                    .subscriptions
+                    .iter()
+                    .map(|row| (row.filter.clone(), row.qos))
+                    .collect();
+            }
+            Event::Message(m) => {
+                log.push(
+                    Direction::In,
+                    Body::Message {
+                        topic: m.topic,
+                        qos: m.qos,
+                        retain: m.retain,
+                        payload: m.payload,
+                    },
+                );
+                reaction.changed = false;
+            }
+            Event::Delivered { .. } => reaction.changed = false,
+            Event::Subscribed { results, .. } => self.on_subscribed(results, log),
+            Event::Unsubscribed { filters, .. } => {
+                self.subscriptions.retain(|r| !filters.contains(&r.filter));
+                log.note(
+                    Direction::Info,
+                    format!("unsubscribed from {}", filters.join(", ")),
+                );
+            }
+            Event::Control { direction, packet } => {
+                reaction.changed = false;
+                if self.trace_control {
+                    let arrow = if direction == Wire::Sent {
+                        "→"
+                    } else {
+                        "←"
+                    };
+                    log.note(Direction::Info, format!("{arrow} {packet}"));
+                }
+            }
+            Event::Warning(text) => {
+                reaction.changed = false;
+                log.note(Direction::Error, text);
+            }
+            Event::Closed(reason) => {
+                reaction.closed = true;
+                for row in &mut self.subscriptions {
+                    row.state = SubState::Pending;
+                }
+                self.status = Status::closed(&reason);
+                let direction = if self.status.state == super::connection::ConnState::Failed {
+                    Direction::Error
+                } else {
+                    Direction::Info
+                };
+                log.note(direction, self.status.text.clone());
+            }
+        }
+        reaction
+    }
+
+    fn on_subscribed(&mut self, results: Vec<(String, SubscribeResult)>, log: &mut impl LogSink) {
+        for (filter, result) in results {
+            let state = match result {
+                SubscribeResult::Granted(qos) => {
+                    log.note(
+                        Direction::Info,
+                        format!("subscribed to '{filter}' (granted QoS {})", qos as u8),
+                    );
+                    SubState::Granted(qos)
+                }
+                SubscribeResult::Refused => {
+                    log.note(
+                        Direction::Error,
+                        format!("the broker refused the subscription to '{filter}' (SUBACK 0x80): not allowed for this user?"),
+                    );
+                    SubState::Refused
+                }
+            };
+            if let Some(row) = self.subscriptions.iter_mut().find(|r| r.filter == filter) {
+                row.state = state;
+            }
+        }
+    }
+
+    /// Checks a filter the user typed; the trimmed filter to send, if it is valid. Checked
+    /// whatever the connection's state, so an invalid filter never enters the list.
+    pub fn check_filter(filter: &str) -> Result<String, ClientError> {
+        let filter = filter.trim();
+        validate_topic_filter(filter).map_err(|error| ClientError::InvalidFilter {
+            filter: filter.to_string(),
+            error,
+        })?;
+        Ok(filter.to_string())
+    }
+
+    /// Adds (or replaces) a subscription row, pending until the broker answers.
+    pub fn add_subscription(&mut self, filter: String, qos: QoS) {
+        self.subscriptions.retain(|r| r.filter != filter);
+        self.subscriptions.push(SubscriptionRow {
+            filter,
+            qos,
+            state: SubState::Pending,
+        });
+    }
+
+    /// Removes a subscription row (when not connected; else the UNSUBACK does).
+    pub fn remove_subscription(&mut self, filter: &str) {
+        self.subscriptions.retain(|r| r.filter != filter);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::connection::ConnState;
+    use bytes::Bytes;
+    use mqtt_session::{CloseReason, Message, PacketKind};
+
+    type Log = Vec<(Direction, Body)>;
+
+    fn session(event: Event) -> ClientEvent {
+        ClientEvent::Session(event)
+    }
+
+    fn subscribed(model: &mut ClientModel, filter: &str) {
+        let filter = ClientModel::check_filter(filter).unwrap();
+        model.add_subscription(filter, QoS::AtLeastOnce);
+    }
+
+    #[test]
+    fn connecting_then_connected_restores_every_subscription() {
+        let (mut model, mut log) = (ClientModel::new(), Log::new());
+        subscribed(&mut model, "a/#");
+        subscribed(&mut model, " b/+ ");
+        model.connecting("ws://x/mqtt", "me", &mut log);
+        assert_eq!(model.status.state, ConnState::Connecting);
+        let open = model.on_event(ClientEvent::TransportOpen, &mut log);
+        assert!(open.changed && open.restore.is_empty());
+        let reaction = model.on_event(
+            session(Event::Connected {
+                session_present: false,
+            }),
+            &mut log,
+        );
+        assert_eq!(model.status.state, ConnState::Connected);
+        assert_eq!(
+            reaction.restore,
+            [
+                ("a/#".to_string(), QoS::AtLeastOnce),
+                ("b/+".to_string(), QoS::AtLeastOnce)
+            ]
+        );
+    }
+
+    #[test]
+    fn an_invalid_filter_is_refused_before_it_reaches_the_list() {
+        let error = ClientModel::check_filter("a/#/b").unwrap_err();
+        assert!(
+            matches!(error, ClientError::InvalidFilter { .. }),
+            "{error}"
+        );
+        assert!(error.to_string().starts_with("filter 'a/#/b'"), "{error}");
+    }
+
+    #[test]
+    fn a_message_is_logged_without_touching_the_state() {
+        let (mut model, mut log) = (ClientModel::new(), Log::new());
+        let before = model.clone();
+        let reaction = model.on_event(
+            session(Event::Message(Message {
+                topic: "t".into(),
+                payload: Bytes::from_static(b"1"),
+                qos: QoS::AtMostOnce,
+                retain: false,
+                dup: false,
+                pkid: 0,
+            })),
+            &mut log,
+        );
+        assert!(!reaction.changed);
+        assert_eq!(model, before);
+        assert!(matches!(&log[..], [(Direction::In, Body::Message { topic, .. })] if topic == "t"));
+    }
+
+    #[test]
+    fn suback_marks_each_row_granted_or_refused() {
+        let (mut model, mut log) = (ClientModel::new(), Log::new());
+        subscribed(&mut model, "ok");
+        subscribed(&mut model, "no");
+        model.on_event(
+            session(Event::Subscribed {
+                pkid: 1,
+                results: vec![
+                    ("ok".into(), SubscribeResult::Granted(QoS::AtMostOnce)),
+                    ("no".into(), SubscribeResult::Refused),
+                ],
+            }),
+            &mut log,
+        );
+        let states: Vec<_> = model.subscriptions.iter().map(|r| r.state).collect();
+        assert_eq!(
+            states,
+            [SubState::Granted(QoS::AtMostOnce), SubState::Refused]
+        );
+        assert_eq!(log[1].0, Direction::Error);
+    }
+
+    #[test]
+    fn a_lost_connection_fails_with_its_reason_and_rows_wait_for_the_next_one() {
+        let (mut model, mut log) = (ClientModel::new(), Log::new());
+        subscribed(&mut model, "x");
+        model.subscriptions[0].state = SubState::Granted(QoS::AtMostOnce);
+        let reaction = model.on_event(
+            session(Event::Closed(CloseReason::KeepAliveTimeout(60))),
+            &mut log,
+        );
+        assert!(reaction.closed);
+        assert_eq!(model.status.state, ConnState::Failed);
+        assert_eq!(model.subscriptions[0].state, SubState::Pending);
+        assert_eq!(log.last().map(|l| l.0), Some(Direction::Error));
+        model.on_event(
+            session(Event::Closed(CloseReason::ClientDisconnect)),
+            &mut log,
+        );
+        assert_eq!(model.status.state, ConnState::Idle);
+    }
+
+    #[test]
+    fn control_packets_are_logged_only_when_traced() {
+        let (mut model, mut log) = (ClientModel::new(), Log::new());
+        let ping = || {
+            session(Event::Control {
+                direction: Wire::Sent,
+                packet: PacketKind::PingReq,
+            })
+        };
+        model.on_event(ping(), &mut log);
+        assert!(log.is_empty());
+        model.trace_control = true;
+        model.on_event(ping(), &mut log);
+        assert_eq!(log.len(), 1);
+    }
+
+    #[test]
+    fn unsuback_removes_the_rows() {
+        let (mut model, mut log) = (ClientModel::new(), Log::new());
+        subscribed(&mut model, "x");
+        subscribed(&mut model, "y");
+        model.on_event(
+            session(Event::Unsubscribed {
+                pkid: 2,
+                filters: vec!["x".into()],
+            }),
+            &mut log,
+        );
+        assert_eq!(model.subscriptions.len(), 1);
+        assert_eq!(model.subscriptions[0].filter, "y");
+    }
+}

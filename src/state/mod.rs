@@ -1,0 +1,8 @@
+//! What the views show, as plain Rust: each view's reducer, natively tested. Nothing here
+//! touches signals or the browser; `views` wraps these in signals and wires them.
+
+pub mod challenge;
+pub mod client;
+pub mod connection;
+pub mod log;
+pub mod playground;

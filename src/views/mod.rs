@@ -1,0 +1,28 @@
+//! Components, and the thin signal contexts that wrap the plain state of `crate::state`.
+//! Components only wire: decisions are made by the state's reducers.
+
+mod batched;
+mod challenge_state;
+mod challenge_view;
+mod client_state;
+mod connect_panel;
+mod live_log;
+mod log_view;
+mod playground;
+mod prefs;
+mod publish_panel;
+mod qos_select;
+mod subscriptions_panel;
+
+pub use batched::Batched;
+pub use challenge_state::ChallengeState;
+pub use challenge_view::ChallengeView;
+pub use client_state::ClientState;
+pub use connect_panel::ConnectPanel;
+pub use live_log::LiveLog;
+pub use log_view::LogView;
+pub use playground::PlaygroundView;
+pub use prefs::{default_broker_url, random_client_id, BrokerFields, BrokerPrefs};
+pub use publish_panel::PublishPanel;
+pub use qos_select::{qos_from_str, QosSelect};
+pub use subscriptions_panel::SubscriptionsPanel;
