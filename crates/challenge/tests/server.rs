@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use challenge::{
-    Action, ChallengeServer, Command, ReplyProblem, ServerConfig, ServerConfigError, ServerEvent,
+    Action, ChallengeServer, Command, MqttCommands, ReplyProblem, ServerConfig, ServerConfigError,
+    ServerEvent,
 };
-use mqtt_session::{Instant, Message, QoS};
+use mqtt_session::{CommandError, Instant, Message, QoS};
 
 /// The server, a virtual clock and everything it published and logged.
 struct Script {
@@ -29,11 +30,11 @@ impl Script {
     }
 
     fn drain(&mut self) {
-        while let Some(action) = self.server.poll_action() {
-            if let Action::Publish { topic, payload, .. } = action {
-                self.published.push((self.now, topic, payload));
-            }
-        }
+        let mut outbox = Outbox {
+            now: self.now,
+            published: &mut self.published,
+        };
+        self.server.execute_actions(self.now, &mut outbox);
         self.events
             .extend(std::iter::from_fn(|| self.server.poll_event()));
     }
@@ -91,6 +92,36 @@ impl Script {
             .map(|(_, t, p)| (t.as_str(), p.as_str()));
         last == Some((unique_id, "Well done my IoT!"))
     }
+}
+
+/// The server's MQTT client as these tests see it: every publish is recorded with the
+/// instant it went out; subscriptions are granted and otherwise forgotten, since the tests
+/// hand the server its messages directly.
+struct Outbox<'a> {
+    now: Instant,
+    published: &'a mut Vec<(Instant, String, String)>,
+}
+
+impl MqttCommands for Outbox<'_> {
+    fn subscribe(&mut self, _filter: &str, _qos: QoS) -> Result<u16, CommandError> {
+        Ok(1)
+    }
+
+    fn publish(
+        &mut self,
+        topic: &str,
+        payload: &str,
+        qos: QoS,
+        _retain: bool,
+    ) -> Result<Option<u16>, CommandError> {
+        let message = (self.now, topic.to_string(), payload.to_string());
+        self.published.push(message);
+        // Any distinct id will do: the server never sees an acknowledgement here.
+        let pkid = self.published.len() as u16;
+        Ok((qos != QoS::AtMostOnce).then_some(pkid))
+    }
+
+    fn disconnect(&mut self) {}
 }
 
 fn config(min: u32, max: u32) -> ServerConfig {

@@ -4,17 +4,20 @@
 //! publishes by topic filter ([`mqtt_session::topic::matches`]), grants every
 //! subscription at the QoS asked, and acknowledges a QoS 1/2 publish one hop after it
 //! arrives, so a reply's ack reaches the client before the final message it triggers.
+//!
+//! Each peer executes its actions through `execute_actions` on a [`Link`], as the web app
+//! and the lab do on their sessions, so the tests exercise the same executor.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
 use challenge::{
-    Action, ChallengeClient, ChallengeEvent, ChallengeServer, ClientConfig, ServerConfig,
+    ChallengeClient, ChallengeEvent, ChallengeServer, ClientConfig, MqttCommands, ServerConfig,
     ServerEvent,
 };
 use mqtt_session::topic::matches;
-use mqtt_session::{Event, Instant, Message, QoS, SubscribeResult};
+use mqtt_session::{CommandError, Event, Instant, Message, QoS, SubscribeResult};
 
 /// Who is at the end of a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -23,10 +26,25 @@ pub enum Peer {
     Client(usize),
 }
 
+/// What a peer sends the broker.
+#[derive(Debug)]
+enum Packet {
+    Subscribe {
+        filter: String,
+        qos: QoS,
+    },
+    Publish {
+        topic: String,
+        payload: String,
+        qos: QoS,
+        retain: bool,
+    },
+}
+
 #[derive(Debug)]
 enum Delivery {
-    /// A SUBSCRIBE or PUBLISH reaches the broker.
-    AtBroker(Peer, Action, u16),
+    /// A SUBSCRIBE or PUBLISH reaches the broker, with the packet id the peer gave it.
+    AtBroker(Peer, Packet, u16),
     /// A session event reaches a peer.
     ToPeer(Peer, Event),
 }
@@ -41,10 +59,7 @@ pub struct Pair {
     pub server_events: Vec<ServerEvent>,
     /// Which clients executed `Action::Disconnect`.
     pub disconnected: Vec<bool>,
-    queue: BTreeMap<(Instant, u64), Delivery>,
-    seq: u64,
-    subscriptions: Vec<(Peer, String, QoS)>,
-    next_pkid: u16,
+    wire: Wire,
 }
 
 impl Pair {
@@ -63,10 +78,7 @@ impl Pair {
             client_events: vec![Vec::new(); n],
             server_events: Vec::new(),
             disconnected: vec![false; n],
-            queue: BTreeMap::new(),
-            seq: 0,
-            subscriptions: Vec::new(),
-            next_pkid: 0,
+            wire: Wire::default(),
         };
         pair.flush(); // The server subscribes before any client connects.
         for i in 0..n {
@@ -87,6 +99,7 @@ impl Pair {
         loop {
             self.flush();
             let next = self
+                .wire
                 .queue
                 .keys()
                 .next()
@@ -106,9 +119,9 @@ impl Pair {
     /// Delivers one queued item due now, or fires the timeouts due now.
     fn step(&mut self) {
         let now = self.now;
-        if let Some(entry) = self.queue.first_entry().filter(|e| e.key().0 <= now) {
+        if let Some(entry) = self.wire.queue.first_entry().filter(|e| e.key().0 <= now) {
             match entry.remove() {
-                Delivery::AtBroker(from, action, pkid) => self.at_broker(from, action, pkid),
+                Delivery::AtBroker(from, packet, pkid) => self.at_broker(from, packet, pkid),
                 Delivery::ToPeer(Peer::Server, Event::Message(m)) => {
                     self.server.handle_message(now, &m)
                 }
@@ -135,46 +148,29 @@ impl Pair {
     /// crate documentation tells a caller to.
     fn flush(&mut self) {
         let now = self.now;
-        while let Some(action) = self.server.poll_action() {
-            let pkid = self.pkid();
-            self.schedule(self.latency, Delivery::AtBroker(Peer::Server, action, pkid));
-        }
+        let arrives = now + self.latency;
+        let mut link = Link::new(Peer::Server, arrives, &mut self.wire);
+        self.server.execute_actions(now, &mut link);
         self.server_events
             .extend(std::iter::from_fn(|| self.server.poll_event()));
         for i in 0..self.clients.len() {
-            while let Some(action) = self.clients[i].poll_action() {
-                let pkid = self.pkid();
-                match &action {
-                    Action::Subscribe { .. } => self.clients[i].note_subscribed(now, Ok(pkid)),
-                    Action::Publish { qos, .. } => {
-                        let id = (*qos != QoS::AtMostOnce).then_some(pkid);
-                        self.clients[i].note_published(now, Ok(id));
-                    }
-                    Action::Disconnect => {
-                        self.disconnected[i] = true;
-                        self.subscriptions.retain(|(p, _, _)| *p != Peer::Client(i));
-                        continue;
-                    }
-                }
-                self.schedule(
-                    self.latency,
-                    Delivery::AtBroker(Peer::Client(i), action, pkid),
-                );
-            }
+            let mut link = Link::new(Peer::Client(i), arrives, &mut self.wire);
+            self.clients[i].execute_actions(now, &mut link);
+            self.disconnected[i] |= link.disconnected;
             let events = std::iter::from_fn(|| self.clients[i].poll_event());
             self.client_events[i].extend(events);
         }
     }
 
-    fn at_broker(&mut self, from: Peer, action: Action, pkid: u16) {
-        match action {
-            Action::Subscribe { filter, qos } => {
-                self.subscriptions.push((from, filter.clone(), qos));
+    fn at_broker(&mut self, from: Peer, packet: Packet, pkid: u16) {
+        match packet {
+            Packet::Subscribe { filter, qos } => {
+                self.wire.subscriptions.push((from, filter.clone(), qos));
                 let results = vec![(filter, SubscribeResult::Granted(qos))];
                 let suback = Event::Subscribed { pkid, results };
                 self.schedule(self.latency, Delivery::ToPeer(from, suback));
             }
-            Action::Publish {
+            Packet::Publish {
                 topic,
                 payload,
                 qos,
@@ -182,7 +178,7 @@ impl Pair {
             } => {
                 // One copy per subscriber, at the highest QoS among its matching filters.
                 let mut receivers: BTreeMap<Peer, QoS> = BTreeMap::new();
-                for (peer, filter, granted) in &self.subscriptions {
+                for (peer, filter, granted) in &self.wire.subscriptions {
                     if matches(&topic, filter) {
                         let q = receivers.entry(*peer).or_insert(QoS::AtMostOnce);
                         *q = max_qos(*q, *granted);
@@ -199,7 +195,7 @@ impl Pair {
                         pkid: if qos == QoS::AtMostOnce {
                             0
                         } else {
-                            self.pkid()
+                            self.wire.pkid()
                         },
                     };
                     self.schedule(
@@ -212,18 +208,98 @@ impl Pair {
                     self.schedule(self.latency, Delivery::ToPeer(from, ack));
                 }
             }
-            Action::Disconnect => {}
         }
     }
 
     fn schedule(&mut self, after: Duration, delivery: Delivery) {
+        self.wire.schedule(self.now + after, delivery);
+    }
+}
+
+/// The broker's state, apart from the peers: what is in flight, who subscribed to what,
+/// and the packet ids handed out. Kept apart so a [`Link`] can borrow it while its peer
+/// executes actions.
+#[derive(Default)]
+struct Wire {
+    /// By arrival, then by sending order, so that equal instants keep their order.
+    queue: BTreeMap<(Instant, u64), Delivery>,
+    seq: u64,
+    subscriptions: Vec<(Peer, String, QoS)>,
+    next_pkid: u16,
+}
+
+impl Wire {
+    fn schedule(&mut self, at: Instant, delivery: Delivery) {
         self.seq += 1;
-        self.queue.insert((self.now + after, self.seq), delivery);
+        self.queue.insert((at, self.seq), delivery);
     }
 
+    /// One counter for every packet of every peer, so that no two packets in flight share
+    /// an id and an ack can only match its own publish.
     fn pkid(&mut self) -> u16 {
         self.next_pkid = self.next_pkid.wrapping_add(1).max(1);
         self.next_pkid
+    }
+}
+
+/// A peer's MQTT client: each SUBSCRIBE and PUBLISH gets a packet id and reaches the
+/// broker one hop later.
+struct Link<'a> {
+    peer: Peer,
+    /// When what is sent now reaches the broker.
+    arrives: Instant,
+    wire: &'a mut Wire,
+    /// Whether the peer asked to disconnect.
+    disconnected: bool,
+}
+
+impl<'a> Link<'a> {
+    fn new(peer: Peer, arrives: Instant, wire: &'a mut Wire) -> Self {
+        Self {
+            peer,
+            arrives,
+            wire,
+            disconnected: false,
+        }
+    }
+
+    fn send(&mut self, packet: Packet) -> u16 {
+        let pkid = self.wire.pkid();
+        let delivery = Delivery::AtBroker(self.peer, packet, pkid);
+        self.wire.schedule(self.arrives, delivery);
+        pkid
+    }
+}
+
+impl MqttCommands for Link<'_> {
+    fn subscribe(&mut self, filter: &str, qos: QoS) -> Result<u16, CommandError> {
+        let filter = filter.to_string();
+        Ok(self.send(Packet::Subscribe { filter, qos }))
+    }
+
+    fn publish(
+        &mut self,
+        topic: &str,
+        payload: &str,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<Option<u16>, CommandError> {
+        let pkid = self.send(Packet::Publish {
+            topic: topic.to_string(),
+            payload: payload.to_string(),
+            qos,
+            retain,
+        });
+        // A QoS 0 publish has no packet id [MQTT-2.3.1-5]; the broker ignores the one it
+        // carries here.
+        Ok((qos != QoS::AtMostOnce).then_some(pkid))
+    }
+
+    fn disconnect(&mut self) {
+        // The broker forgets the peer's subscriptions at once: nothing reaches it any more.
+        let peer = self.peer;
+        self.wire.subscriptions.retain(|(p, _, _)| *p != peer);
+        self.disconnected = true;
     }
 }
 

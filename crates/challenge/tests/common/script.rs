@@ -4,8 +4,10 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use challenge::{Action, ChallengeClient, ChallengeEvent, ClientConfig, Phase, Warning};
-use mqtt_session::{Event, Instant, Message, QoS, SubscribeResult};
+use challenge::{
+    Action, ChallengeClient, ChallengeEvent, ClientConfig, MqttCommands, Phase, Warning,
+};
+use mqtt_session::{CommandError, Event, Instant, Message, QoS, SubscribeResult};
 
 pub const USER: &str = "12345";
 pub const UNIQUE_ID: &str = "1234-fdsfs-12441-qa241";
@@ -14,11 +16,8 @@ pub const UNIQUE_ID: &str = "1234-fdsfs-12441-qa241";
 pub struct Script {
     pub client: ChallengeClient,
     pub now: Instant,
-    pub actions: Vec<Action>,
     pub events: Vec<ChallengeEvent>,
-    /// The packet id the session would have given each subscription, by filter.
-    subscribed: Vec<(String, u16)>,
-    next_pkid: u16,
+    session: Recorder,
 }
 
 impl Script {
@@ -28,10 +27,8 @@ impl Script {
         let mut script = Self {
             client,
             now,
-            actions: Vec::new(),
             events: Vec::new(),
-            subscribed: Vec::new(),
-            next_pkid: 0,
+            session: Recorder::default(),
         };
         script.drain();
         script
@@ -66,6 +63,7 @@ impl Script {
 
     pub fn suback(&mut self, filter: &str, result: SubscribeResult) {
         let pkid = self
+            .session
             .subscribed
             .iter()
             .find(|(f, _)| f == filter)
@@ -108,22 +106,7 @@ impl Script {
 
     /// Executes every action as a session would, reporting each outcome at once.
     pub fn drain(&mut self) {
-        while let Some(action) = self.client.poll_action() {
-            self.next_pkid += 1;
-            let pkid = self.next_pkid;
-            match &action {
-                Action::Subscribe { filter, .. } => {
-                    self.subscribed.push((filter.clone(), pkid));
-                    self.client.note_subscribed(self.now, Ok(pkid));
-                }
-                Action::Publish { qos, .. } => {
-                    let id = (*qos != QoS::AtMostOnce).then_some(pkid);
-                    self.client.note_published(self.now, Ok(id));
-                }
-                Action::Disconnect => {}
-            }
-            self.actions.push(action);
-        }
+        self.client.execute_actions(self.now, &mut self.session);
         self.events
             .extend(std::iter::from_fn(|| self.client.poll_event()));
     }
@@ -133,7 +116,7 @@ impl Script {
     }
 
     pub fn take_actions(&mut self) -> Vec<Action> {
-        std::mem::take(&mut self.actions)
+        std::mem::take(&mut self.session.actions)
     }
 
     pub fn take_events(&mut self) -> Vec<ChallengeEvent> {
@@ -167,6 +150,56 @@ impl Script {
             Phase::Failed(failure) => Some(failure.to_string()),
             _ => None,
         }
+    }
+}
+
+/// The client's MQTT session as a script sees it: every command succeeds, gets the next
+/// packet id and is kept for the test to inspect; nothing is sent anywhere.
+#[derive(Default)]
+struct Recorder {
+    actions: Vec<Action>,
+    /// The packet id each subscription got, by filter, for [`Script::suback`].
+    subscribed: Vec<(String, u16)>,
+    next_pkid: u16,
+}
+
+impl Recorder {
+    fn record(&mut self, action: Action) -> u16 {
+        self.actions.push(action);
+        self.next_pkid += 1;
+        self.next_pkid
+    }
+}
+
+impl MqttCommands for Recorder {
+    fn subscribe(&mut self, filter: &str, qos: QoS) -> Result<u16, CommandError> {
+        let pkid = self.record(Action::Subscribe {
+            filter: filter.to_string(),
+            qos,
+        });
+        self.subscribed.push((filter.to_string(), pkid));
+        Ok(pkid)
+    }
+
+    fn publish(
+        &mut self,
+        topic: &str,
+        payload: &str,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<Option<u16>, CommandError> {
+        let pkid = self.record(Action::Publish {
+            topic: topic.to_string(),
+            payload: payload.to_string(),
+            qos,
+            retain,
+        });
+        // A QoS 0 publish has no packet id [MQTT-2.3.1-5].
+        Ok((qos != QoS::AtMostOnce).then_some(pkid))
+    }
+
+    fn disconnect(&mut self) {
+        self.record(Action::Disconnect);
     }
 }
 
