@@ -17,17 +17,10 @@ use lab::device_fleet::{self, FleetConfig};
 use lab::{LabError, Listener};
 
 fn main() -> ExitCode {
-    let argv: Vec<_> = std::env::args_os().skip(1).collect();
-    let command = match args::parse(argv.clone(), args::seed_from_clock()) {
-        Ok(Command::Help(usage)) => {
-            say(usage);
-            return ExitCode::SUCCESS;
-        }
+    let command = match args::parse(std::env::args_os().skip(1), args::seed_from_clock()) {
         Ok(command) => command,
-        Err(message) => {
-            eprintln!("lab: {message}\n\n{}", args::usage_for(&argv));
-            return ExitCode::from(2);
-        }
+        // `--help` (on stdout, exit code 0) or a usage error (on stderr, exit code 2).
+        Err(error) => error.exit(),
     };
     if matches!(&command, Command::Run(options) if options.verbose) {
         show_rumqttd_logs();
@@ -47,7 +40,6 @@ fn main() -> ExitCode {
             Command::Run(options) => run(options).await,
             Command::ChallengeService(options) => challenge_cli::serve(options).await,
             Command::Solve(cli) => challenge_cli::solve(cli).await,
-            Command::Help(_) => ExitCode::SUCCESS,
         }
     });
     // Connection tasks may still be running; do not wait for them on the way out.
