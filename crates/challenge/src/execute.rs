@@ -42,7 +42,8 @@ pub struct SessionCommands<'a> {
 
 impl MqttCommands for SessionCommands<'_> {
     fn subscribe(&mut self, filter: &str, qos: QoS) -> Result<u16, CommandError> {
-        self.session.subscribe(self.now, vec![(filter.to_string(), qos)])
+        self.session
+            .subscribe(self.now, vec![(filter.to_string(), qos)])
     }
 
     fn publish(

@@ -18,42 +18,31 @@
 //! # Driving the client
 //!
 //! ```
-//! use challenge::{Action, ChallengeClient, ClientConfig};
-//! use mqtt_session::{Event, Instant};
+//! use challenge::{ChallengeClient, ClientConfig, SessionCommands};
+//! use mqtt_session::{ConnectOptions, Event, Instant, Session};
 //!
 //! let now = Instant::from_millis(0);
+//! let mut session = Session::new(ConnectOptions::new("student")).unwrap();
 //! let mut client = ChallengeClient::new(ClientConfig::new("12345"), now).unwrap();
 //! // For every event of the MQTT session (drained as mqtt-session's docs say):
 //! client.handle_session_event(now, &Event::Connected { session_present: false });
-//! // Then execute every action, reporting each outcome right away:
-//! while let Some(action) = client.poll_action() {
-//!     match action {
-//!         Action::Subscribe { filter, qos } => {
-//!             // let result = session.subscribe(now, vec![(filter, qos)]);
-//!             # let _ = (filter, qos);
-//!             client.note_subscribed(now, Ok(1));
-//!         }
-//!         Action::Publish { topic, payload, qos, retain } => {
-//!             // let result = session.publish(now, &topic, payload.into(), qos, retain);
-//!             # let _ = (topic, payload, qos, retain);
-//!             client.note_published(now, Ok(Some(2)));
-//!         }
-//!         Action::Disconnect => { /* session.disconnect(now) */ }
-//!     }
-//! }
+//! // Then execute every action on the session, each outcome noted before the next:
+//! client.execute_actions(now, &mut SessionCommands { session: &mut session, now });
+//! // (drain the session's outputs, feeding its events back in)
 //! while let Some(event) = client.poll_event() { /* show it */ let _ = event; }
 //! let _next_deadline = client.poll_timeout(); // call handle_timeout(at) then
 //! ```
 //!
-//! **After every input (`handle_session_event`, `handle_timeout`, `note_*`), execute
-//! every [`ChallengeClient::poll_action`] and report each Publish's result through
-//! [`ChallengeClient::note_published`] before executing the next action; then drain
+//! **After every input (`handle_session_event`, `handle_timeout`), call
+//! [`ChallengeClient::execute_actions`] with the caller's [`MqttCommands`], then drain
 //! [`ChallengeClient::poll_event`] and re-read [`ChallengeClient::poll_timeout`].**
-//! Executing an action makes the session produce outputs: drain those too and feed
-//! the client every resulting event. `note_published` carries the packet id that ties
-//! the broker's later `Event::Delivered { pkid }` to a reply, which is how
-//! [`ClientStats::replies_acknowledged`] is counted; the outcomes are matched to the
-//! publishes in order, so one must not be skipped.
+//! The executor is the one loop every caller shares: it reports each Publish's result
+//! through [`ChallengeClient::note_published`] before taking the next action, because the
+//! outcomes are matched to the publishes in order and the packet id it carries ties the
+//! broker's later `Event::Delivered { pkid }` to a reply (that is how
+//! [`ClientStats::replies_acknowledged`] is counted). Executing an action makes the session
+//! produce outputs: drain those too and feed the client every resulting event. A caller
+//! that needs to see outcomes wraps its client in its own [`MqttCommands`].
 //!
 //! When the challenge ends the client asks for `Action::Disconnect`: after the final
 //! message ("we can disconnect from the broker") and after a failure too, unless the
@@ -72,10 +61,10 @@ mod server;
 use core::time::Duration;
 
 pub use action::Action;
-pub use execute::{MqttCommands, SessionCommands};
 pub use client::{
     ChallengeClient, ChallengeEvent, ClientConfig, ClientStats, Failure, Phase, Warning,
 };
+pub use execute::{MqttCommands, SessionCommands};
 pub use mqtt_session::Instant;
 pub use protocol::{Command, CommandCounts, UserIdError, FINAL_MESSAGE, LOGIN_TOPIC};
 pub use server::{
