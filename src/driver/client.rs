@@ -240,7 +240,7 @@ impl MqttClient {
                 let mut inner = self.inner.borrow_mut();
                 inner
                     .session
-                    .handle_transport_closed(now(), format!("sending failed: {error}"));
+                    .handle_transport_closed(now(), error.to_string());
                 inner.session.phase() == Phase::Disconnected
             };
             if closed {

@@ -29,6 +29,12 @@ pub enum OpenError {
     Refused { url: String, detail: String },
 }
 
+/// The browser refused to send a message (the socket is closing, or the message is too
+/// large for it).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("the browser refused to send on the WebSocket: {0}")]
+pub struct SendError(String);
+
 /// What the transport reports to its owner.
 #[derive(Debug)]
 pub enum TransportEvent {
@@ -132,10 +138,10 @@ impl WsTransport {
     }
 
     /// Sends one MQTT packet as one binary WebSocket message.
-    pub fn send(&self, packet: &[u8]) -> Result<(), String> {
+    pub fn send(&self, packet: &[u8]) -> Result<(), SendError> {
         self.socket
             .send_with_u8_array(packet)
-            .map_err(|e| js_error_text(&e))
+            .map_err(|e| SendError(js_error_text(&e)))
     }
 
     /// Bytes queued in the browser but not yet sent (for backpressure).
@@ -149,7 +155,11 @@ impl WsTransport {
         self.socket.set_onmessage(None);
         self.socket.set_onclose(None);
         self.socket.set_onerror(None);
-        let _ = self.socket.close_with_code(1000);
+        // Only an invalid code or reason throws; 1000 without a reason is neither. Say so
+        // in the console if a browser ever disagrees.
+        if let Err(e) = self.socket.close_with_code(1000) {
+            web_sys::console::warn_1(&e);
+        }
         if let Some(closures) = self.closures.take() {
             // We may be inside one of these closures right now: free them afterwards.
             wasm_bindgen_futures::spawn_local(async move { drop(closures) });

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use devices::{DeviceDescriptor, DeviceEvent, MessageDescriptor};
+use devices::{DecodeError, DeviceDescriptor, DeviceEvent, MessageDescriptor};
 
 use super::CHART_POINTS;
 use crate::state::log::PayloadView;
@@ -20,7 +20,7 @@ pub fn device_of(topic: &str) -> Option<&str> {
 /// What the Devices consumer knows about one device.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeviceCard {
-    pub info: Option<Result<DeviceDescriptor, String>>,
+    pub info: Option<Result<DeviceDescriptor, DecodeError>>,
     pub latest: Option<f64>,
     pub readings: u64,
     pub values: VecDeque<f64>,
@@ -53,7 +53,7 @@ impl DeviceCards {
         let Some(id) = device_of(topic) else { return };
         let card = self.cards.entry(id.to_string()).or_default();
         if topic.ends_with("/info") {
-            card.info = Some(DeviceDescriptor::from_json(payload).map_err(|e| e.to_string()));
+            card.info = Some(DeviceDescriptor::from_json(payload));
         } else if let Ok(reading) = MessageDescriptor::from_json(payload) {
             card.latest = Some(reading.value);
             card.readings += 1;
