@@ -39,6 +39,16 @@ pub enum ClientError {
     Command(#[from] CommandError),
 }
 
+/// The keepalive field holds something other than 0–65535 whole seconds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("keepalive must be a whole number of seconds from 0 to 65535")]
+pub struct BadKeepAlive;
+
+/// The keepalive the user typed, in seconds.
+pub fn parse_keep_alive(text: &str) -> Result<u16, BadKeepAlive> {
+    text.trim().parse().map_err(|_| BadKeepAlive)
+}
+
 /// What the caller must do after an event, besides showing the new state.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Reaction {
@@ -336,6 +346,13 @@ mod tests {
         model.trace_control = true;
         model.on_event(ping(), &mut log);
         assert_eq!(log.len(), 1);
+    }
+
+    #[test]
+    fn keepalive_is_whole_seconds_that_fit_in_16_bits() {
+        assert_eq!(parse_keep_alive(" 60 "), Ok(60));
+        assert_eq!(parse_keep_alive("65536"), Err(BadKeepAlive));
+        assert_eq!(parse_keep_alive("1.5"), Err(BadKeepAlive));
     }
 
     #[test]

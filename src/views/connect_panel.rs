@@ -2,6 +2,7 @@ use leptos::prelude::*;
 
 use super::client_state::ClientState;
 use super::prefs::{random_client_id, BrokerFields, BrokerPrefs};
+use crate::state::client::parse_keep_alive;
 
 /// Broker URL, credentials and session options; connect and disconnect; the status line.
 #[component]
@@ -15,13 +16,9 @@ pub fn ConnectPanel() -> impl IntoView {
     let model = state.model;
     let busy = move || model.with(|m| m.status.state.is_busy());
     let connect = move || {
-        let keep_alive_secs = match keep_alive.get_untracked().trim().parse::<u16>() {
+        let keep_alive_secs = match parse_keep_alive(&keep_alive.get_untracked()) {
             Ok(secs) => secs,
-            Err(_) => {
-                state
-                    .failed_to_start("keepalive must be a whole number of seconds from 0 to 65535");
-                return;
-            }
+            Err(e) => return state.failed_to_start(&e.to_string()),
         };
         state.connect(prefs.settings(
             client_id.get_untracked(),

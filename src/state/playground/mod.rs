@@ -5,11 +5,13 @@
 mod devices;
 mod json;
 mod probe;
+mod production;
 mod readings;
 
 pub use devices::{device_of, DeviceCard, DeviceCards, WatchedDevice};
 pub use json::{Decoded, DecodedRow};
 pub use probe::{Probe, ProbeStep};
+pub use production::Production;
 pub use readings::{Readings, CHART_POINTS, SHOWN_ENTRIES};
 
 use mqtt_session::SubscribeResult;
@@ -37,15 +39,6 @@ pub fn parse_rate(text: &str) -> f64 {
         .ok()
         .filter(|r| r.is_finite() && *r > 0.0)
         .unwrap_or(0.0)
-}
-
-/// "250 of 1,000 sent…" while running, "1,000 sent at 12,345 msg/s" after.
-pub fn progress_text(running: bool, sent: u32, count: u32, rate: Option<f64>) -> String {
-    match (running, rate) {
-        (true, _) => format!("{sent} of {count} sent…"),
-        (false, Some(rate)) => format!("{sent} sent at {rate:.0} msg/s"),
-        (false, None) => String::new(),
-    }
 }
 
 /// "granted QoS 0" / "refused (SUBACK 0x80)" for each filter of a SUBACK.
@@ -80,16 +73,6 @@ mod tests {
         assert_eq!(plain_number(b" 21.5\n"), Some(21.5));
         assert_eq!(plain_number(b"{}"), None);
         assert_eq!(plain_number(&[0xff]), None);
-    }
-
-    #[test]
-    fn progress_reads_as_a_sentence() {
-        assert_eq!(progress_text(true, 3, 10, None), "3 of 10 sent…");
-        assert_eq!(
-            progress_text(false, 10, 10, Some(1234.4)),
-            "10 sent at 1234 msg/s"
-        );
-        assert_eq!(progress_text(false, 0, 10, None), "");
     }
 
     #[test]

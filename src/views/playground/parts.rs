@@ -5,8 +5,8 @@ use mqtt_session::QoS;
 
 use super::chart::Chart;
 use super::endpoint::{Endpoint, EndpointStatus, Incoming};
-use super::producer::{Outgoing, Production};
-use crate::state::playground::{describe_suback, parse_count, parse_rate, Readings};
+use super::producer::{Outgoing, Producer};
+use crate::state::playground::{describe_suback, parse_count, parse_rate, Production, Readings};
 use crate::views::prefs::BrokerPrefs;
 use crate::views::Batched;
 
@@ -23,7 +23,8 @@ pub fn ProducerForm(
 ) -> impl IntoView {
     let prefs = expect_context::<BrokerPrefs>();
     let endpoint = Endpoint::new();
-    let production = Production::new();
+    let producer = Producer::new();
+    let progress = producer.progress;
     let count = RwSignal::new(default_count.to_string());
     let rate = RwSignal::new("0".to_string());
     let start = move || {
@@ -32,12 +33,12 @@ pub fn ProducerForm(
         endpoint.start(prefs, "producer", move |incoming| {
             if let Incoming::Connected(client) = incoming {
                 let make = make.get_value();
-                production.run(client, n, per_second, move |i| make(i));
+                producer.run(client, n, per_second, move |i| make(i));
             }
         });
     };
     on_cleanup(move || {
-        production.stop();
+        producer.stop();
         endpoint.stop();
     });
     view! {
@@ -52,15 +53,15 @@ pub fn ProducerForm(
             </div>
             <div class="row">
                 <button type="button" class="primary" data-testid="producer-start"
-                    disabled=move || production.running.get() on:click=move |_| start()>"Start producer"</button>
+                    disabled=move || progress.with(|p| p.running) on:click=move |_| start()>"Start producer"</button>
                 <button type="button" data-testid="producer-stop"
-                    disabled=move || !production.running.get() on:click=move |_| { production.stop(); }>"Stop"</button>
+                    disabled=move || !progress.with(|p| p.running) on:click=move |_| producer.stop()>"Stop"</button>
             </div>
             <p class="progress-text" data-testid="producer-progress">
-                {move || production.text(parse_count(&count.get(), default_count))}
+                {move || progress.with(|p| p.text(parse_count(&count.get(), default_count)))}
             </p>
-            <Show when=move || production.error.get().is_some()>
-                <p class="form-error">{move || production.error.get().unwrap_or_default()}</p>
+            <Show when=move || progress.with(|p| p.error.is_some())>
+                <p class="form-error">{move || progress.with(Production::error_text)}</p>
             </Show>
             <EndpointStatus endpoint=endpoint />
         </div>

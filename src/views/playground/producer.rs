@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::driver::client::MqttClient;
 use crate::driver::clock::now_ms;
-use crate::state::playground::progress_text;
+use crate::state::playground::Production;
 
 /// Stop producing while the browser holds more than this many unsent bytes.
 const MAX_BUFFERED: u32 = 1 << 20;
@@ -19,23 +19,17 @@ const CHUNK: u32 = 256;
 /// One message to publish: topic, payload, QoS, retain.
 pub type Outgoing = (String, Vec<u8>, mqtt_session::QoS, bool);
 
-/// Progress of the current (or last) run, as signals.
+/// A `Copy` handle on the producer: its progress in a signal, and a stop flag for the task.
 #[derive(Clone, Copy)]
-pub struct Production {
-    pub sent: RwSignal<u32>,
-    pub running: RwSignal<bool>,
-    pub rate: RwSignal<Option<f64>>,
-    pub error: RwSignal<Option<String>>,
+pub struct Producer {
+    pub progress: RwSignal<Production>,
     stop: StoredValue<Rc<Cell<bool>>, LocalStorage>,
 }
 
-impl Production {
+impl Producer {
     pub fn new() -> Self {
         Self {
-            sent: RwSignal::new(0),
-            running: RwSignal::new(false),
-            rate: RwSignal::new(None),
-            error: RwSignal::new(None),
+            progress: RwSignal::new(Production::default()),
             stop: StoredValue::new_local(Rc::new(Cell::new(false))),
         }
     }
@@ -58,50 +52,42 @@ impl Production {
         self.stop();
         let stop = Rc::new(Cell::new(false));
         self.stop.set_value(stop.clone());
-        let this = *self;
-        this.sent.set(0);
-        this.rate.set(None);
-        this.error.set(None);
-        this.running.set(true);
+        let progress = self.progress;
+        progress.set(Production::started());
         wasm_bindgen_futures::spawn_local(async move {
             let start = now_ms();
             let mut sent = 0;
+            let mut refused = None;
             while sent < count && !stop.get() {
                 let (topic, payload, qos, retain) = make(sent);
                 if let Err(e) = client.publish(&topic, payload, qos, retain) {
-                    this.error.try_set(Some(e.to_string()));
+                    refused = Some(e);
                     break;
                 }
                 sent += 1;
                 if per_second > 0.0 {
-                    this.sent.try_set(sent);
+                    progress.try_update(|p| p.sent = sent);
                     let due = start + f64::from(sent) * 1000.0 / per_second;
                     let wait = (due - now_ms()).max(0.0);
                     TimeoutFuture::new(wait as u32).await;
                 } else if sent % CHUNK == 0 {
-                    this.sent.try_set(sent);
+                    progress.try_update(|p| p.sent = sent);
                     TimeoutFuture::new(0).await;
                     while client.buffered_amount() > MAX_BUFFERED && !stop.get() {
                         TimeoutFuture::new(5).await;
                     }
                 }
             }
-            // At least a microsecond: a few messages can all go out within one tick of the
-            // clock, and the run must still report that it finished.
-            let elapsed = ((now_ms() - start) / 1000.0).max(1e-6);
-            this.sent.try_set(sent);
-            this.rate.try_set(Some(f64::from(sent) / elapsed));
-            this.running.try_set(false);
+            let seconds = (now_ms() - start) / 1000.0;
+            progress.try_update(|p| {
+                p.error = refused;
+                p.finished(sent, seconds);
+            });
         });
-    }
-
-    /// "250 of 1,000 sent" / "1,000 sent at 12,345 msg/s".
-    pub fn text(&self, count: u32) -> String {
-        progress_text(self.running.get(), self.sent.get(), count, self.rate.get())
     }
 }
 
-impl Default for Production {
+impl Default for Producer {
     fn default() -> Self {
         Self::new()
     }
