@@ -14,6 +14,7 @@ use super::producer::Outgoing;
 use crate::state::playground::{plain_number, temperature, Probe, ProbeStep};
 use crate::views::prefs::BrokerPrefs;
 
+/// Exercise 4: producer and consumer in the user's own namespace, and the access probe.
 #[component]
 pub fn AuthPanel() -> impl IntoView {
     let prefs = expect_context::<BrokerPrefs>();

@@ -16,6 +16,7 @@ use crate::state::playground::{temperature, DeviceCards};
 use crate::views::prefs::BrokerPrefs;
 use crate::views::Batched;
 
+/// Exercise 3: a device with retained info and readings; one card per device seen.
 #[component]
 pub fn DevicesPanel() -> impl IntoView {
     let prefs = expect_context::<BrokerPrefs>();

@@ -109,7 +109,10 @@ impl Default for Endpoint {
 
 /// The status line of an endpoint, and the last command it could not carry out.
 #[component]
-pub fn EndpointStatus(endpoint: Endpoint) -> impl IntoView {
+pub fn EndpointStatus(
+    /// The connection whose status is shown.
+    endpoint: Endpoint,
+) -> impl IntoView {
     view! {
         <p class="status small" data-state=move || endpoint.status.with(|s| s.state.as_str())>
             <span class="dot"></span>

@@ -22,6 +22,7 @@ fn clock(unix_ms: u64) -> String {
     String::from(d.to_iso_string())
 }
 
+/// Exercise 2: JSON readings, decoded or shown as an error row with their raw bytes.
 #[component]
 pub fn JsonPanel() -> impl IntoView {
     let prefs = expect_context::<BrokerPrefs>();

@@ -9,6 +9,7 @@ use super::parts::{NumericConsumer, ProducerForm};
 use super::producer::Outgoing;
 use crate::state::playground::{plain_number, temperature};
 
+/// Exercise 1: plain numbers on sensor/temperature, consumed from `#`.
 #[component]
 pub fn SimplePanel() -> impl IntoView {
     let make: Rc<dyn Fn(u32) -> Outgoing> = Rc::new(|i| {

@@ -48,6 +48,7 @@ fn schedule(slot: Rc<RefCell<Option<Running>>>, endpoint: Endpoint) {
     });
 }
 
+/// Exercise 5: a smart object running in the page, and a controller for any device.
 #[component]
 pub fn SmartPanel() -> impl IntoView {
     let prefs = expect_context::<BrokerPrefs>();
