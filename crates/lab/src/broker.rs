@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use crate::limits::MAX_PACKET_SIZE;
 use crate::static_files::AppDir;
-use crate::{faults, ws_bridge, LabConfig, LabError, Listener};
+use crate::{faults, front_door, LabConfig, LabError, Listener};
 
 /// How long [`start`] waits for a listener to accept connections before giving up.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -253,7 +253,7 @@ pub async fn start(config: &LabConfig) -> Result<RunningBroker, LabError> {
     });
     tcp.wait_ready().await?;
 
-    let bridge = ws_bridge::serve(ws_listener, connect_addr(tcp_addr), app);
+    let bridge = front_door::serve(ws_listener, connect_addr(tcp_addr), app);
     let mut ws = ListenerTask::spawn(Listener::WebSocket, ws_addr, bridge);
     ws.wait_ready().await?;
 

@@ -16,22 +16,22 @@
 //! tungstenite and otherwise ignored. After its fault, a connection keeps reading (and
 //! discarding) until the client closes it, so what is observed is the client's reaction.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, TcpStream};
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use tokio::net::TcpListener;
 use tokio::time::timeout;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tokio_tungstenite::tungstenite::http::{header, HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
-use tracing::{debug, warn};
+use tracing::debug;
 
+use crate::http_server::{self, text_response, Body};
 use crate::limits::MAX_PACKET_SIZE;
-use crate::ws_handshake::echo_mqtt;
+use crate::ws_handshake::{self, Ws};
 
 /// The request paths that inject a fault, in the order the lab lists them.
 pub const FAULT_PATHS: [&str; 5] = ["/text", "/garbage", "/silent", "/close", "/oversize"];
@@ -40,15 +40,11 @@ pub const FAULT_PATHS: [&str; 5] = ["/text", "/garbage", "/silent", "/close", "/
 /// valid 4-byte MQTT length (the maximum is 268,435,455).
 pub const OVERSIZE_LENGTH: u32 = 200_000_000;
 
-/// As in the bridge: a client that has not completed the upgrade by then is dropped.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bound on a whole faulty connection, so one whose client never closes is freed eventually.
 /// Far longer than any client's CONNACK or keep-alive timeout.
 const CONNECTION_LIFETIME: Duration = Duration::from_secs(10 * 60);
 /// Largest WebSocket message or frame accepted from a client (a CONNECT is tiny).
 const MAX_MESSAGE_SIZE: usize = MAX_PACKET_SIZE;
-/// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// What a connection does, chosen by its request path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,79 +69,49 @@ impl Fault {
     }
 }
 
-/// Accepts connections forever, each injecting the fault its path asks for.
+/// Serves the fault port forever: each connection injects the fault its path asks for.
 /// Returns only if the task is cancelled (the `String` matches the other listeners' tasks).
 pub(crate) async fn serve(listener: TcpListener) -> String {
-    loop {
-        match listener.accept().await {
-            Ok((stream, peer)) => {
-                tokio::spawn(async move {
-                    let _ = stream.set_nodelay(true);
-                    match timeout(CONNECTION_LIFETIME, connection(stream)).await {
-                        Ok(end) => debug!(%peer, "fault connection ended: {end}"),
-                        Err(_) => debug!(%peer, "fault connection dropped after its lifetime"),
-                    }
-                });
-            }
-            Err(error) => {
-                warn!("fault listener could not accept a connection: {error}");
-                tokio::time::sleep(ACCEPT_BACKOFF).await;
-            }
-        }
-    }
+    http_server::serve(listener, "fault", |peer, request| async move {
+        answer(peer, request)
+    })
+    .await
 }
 
-/// One connection: the handshake (404 for an unknown path), then its fault.
-async fn connection(stream: TcpStream) -> &'static str {
+/// One request: 404 for a path that names no fault, else the WebSocket handshake (the same
+/// as the bridge's), then the fault on the upgraded connection.
+fn answer(peer: SocketAddr, request: Request<Incoming>) -> Response<Body> {
+    let Some(fault) = Fault::from_path(request.uri().path()) else {
+        return not_found();
+    };
     // Whatever the client sends is discarded; no need for tungstenite's 64 MiB default.
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE_SIZE))
         .max_frame_size(Some(MAX_MESSAGE_SIZE));
-    let mut fault = None;
-    #[allow(clippy::result_large_err)] // the signature tungstenite's `Callback` requires
-    let callback = |request: &Request, response: Response| {
-        fault = Fault::from_path(request.uri().path());
-        match fault {
-            Some(_) => echo_mqtt(request, response),
-            None => Err(not_found()),
-        }
-    };
-    let ws = match timeout(
-        HANDSHAKE_TIMEOUT,
-        tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(config)),
-    )
-    .await
-    {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(_)) | Err(_) => return "no handshake (unknown path, timeout or not WebSocket)",
-    };
-    let Some(fault) = fault else {
-        return "no fault chosen"; // unreachable: the callback refused unknown paths
-    };
-    inject(ws, fault).await
+    let (response, ws) = ws_handshake::accept(request, config);
+    if let Some(ws) = ws {
+        tokio::spawn(async move {
+            let Some(ws) = ws.await else { return };
+            match timeout(CONNECTION_LIFETIME, inject(ws, fault)).await {
+                Ok(end) => debug!(%peer, "fault connection ended: {end}"),
+                Err(_) => debug!(%peer, "fault connection dropped after its lifetime"),
+            }
+        });
+    }
+    response
 }
 
 /// The 404 for a path that names no fault; the body lists the ones that do.
-fn not_found() -> ErrorResponse {
+fn not_found() -> Response<Body> {
     let body = format!(
         "no such fault; the fault paths are {}\n",
         FAULT_PATHS.join(", ")
     );
-    let mut response = ErrorResponse::new(None);
-    *response.status_mut() = StatusCode::NOT_FOUND;
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-    headers.insert(header::CONTENT_LENGTH, body.len().into());
-    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
-    *response.body_mut() = Some(body);
-    response
+    text_response(StatusCode::NOT_FOUND, body)
 }
 
 /// Misbehaves as `fault` says, then discards whatever comes until the client goes away.
-async fn inject<S>(mut ws: WebSocketStream<S>, fault: Fault) -> &'static str
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+async fn inject(mut ws: Ws, fault: Fault) -> &'static str {
     if fault != Fault::Text && fault != Fault::Silent && !first_message(&mut ws).await {
         return "the client left before its first message";
     }
@@ -177,7 +143,7 @@ where
 }
 
 /// Waits for the client's first data message; false if the connection ended first.
-async fn first_message<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>) -> bool {
+async fn first_message(ws: &mut Ws) -> bool {
     while let Some(Ok(message)) = ws.next().await {
         match message {
             Message::Binary(_) | Message::Text(_) => return true,

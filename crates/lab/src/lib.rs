@@ -28,7 +28,7 @@ pub mod device_fleet;
 mod error;
 mod faults;
 mod front_door;
-mod http;
+mod http_server;
 mod limits;
 pub mod mqtt_tcp;
 mod send_window;

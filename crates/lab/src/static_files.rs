@@ -1,16 +1,16 @@
 //! Serves the built web app (`--app-dir`, e.g. trunk's `dist/`) over plain HTTP/1.1 on the
 //! WebSocket port; `front_door.rs` says why the same port.
 //!
-//! Deliberately small, for one developer's browser: GET and HEAD only, one response per
-//! connection (`Connection: close`), whole files read into memory (the app is a few MiB), no
-//! ranges or compression. `Cache-Control: no-cache` so a rebuilt app is picked up on reload.
+//! Deliberately small, for one developer's browser: GET and HEAD only, whole files read into
+//! memory (the app is a few MiB), no ranges or compression. What is served is decided here:
+//! only regular files that, with symlinks resolved, lie inside the app dir.
 
-use std::io;
 use std::path::{Path, PathBuf};
 
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use hyper::header::{HeaderValue, ALLOW};
+use hyper::{Method, Request, Response, StatusCode};
 
-use crate::http::RequestHead;
+use crate::http_server::{response, text_response, Body};
 use crate::LabError;
 
 /// The app directory, canonical so that "inside it" can be checked on canonical paths.
@@ -73,85 +73,41 @@ impl AppDir {
     }
 }
 
-/// Answers one request from the app dir; returns the status sent.
-pub(crate) async fn respond<W: AsyncWrite + Unpin>(
-    out: &mut W,
-    request: &RequestHead,
-    app: &AppDir,
-) -> io::Result<u16> {
-    let head_only = match request.method.as_str() {
-        "GET" => false,
-        "HEAD" => true,
-        _ => return refuse(out, 405, false).await,
-    };
-    let Some(segments) = segments(&request.target) else {
-        return refuse(out, 400, head_only).await;
+/// Answers one request from the app dir.
+pub(crate) async fn respond<B>(request: &Request<B>, app: &AppDir) -> Response<Body> {
+    let method = request.method();
+    if method != Method::GET && method != Method::HEAD {
+        let mut refusal = text_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Only GET and HEAD are supported.\n",
+        );
+        let allow = HeaderValue::from_static("GET, HEAD");
+        refusal.headers_mut().insert(ALLOW, allow);
+        return refusal;
+    }
+    let Some(segments) = segments(request.uri().path()) else {
+        let reason = "Bad request: not a path to a file of the app.\n";
+        return text_response(StatusCode::BAD_REQUEST, reason);
     };
     let Some(file) = app.find(&segments).await else {
-        return refuse(out, 404, head_only).await;
+        return text_response(StatusCode::NOT_FOUND, "Not found.\n");
     };
+    // hyper sends only the head (with the body's length) to a HEAD request.
     match tokio::fs::read(&file).await {
-        Ok(body) => send(out, 200, content_type(&file), &body, head_only).await,
-        Err(_) => refuse(out, 500, head_only).await,
+        Ok(body) => response(StatusCode::OK, content_type(&file), body.into()),
+        Err(_) => {
+            let reason = "The file could not be read.\n";
+            text_response(StatusCode::INTERNAL_SERVER_ERROR, reason)
+        }
     }
 }
 
-/// Sends an error status with a short text body; returns `status`.
-pub(crate) async fn refuse<W: AsyncWrite + Unpin>(
-    out: &mut W,
-    status: u16,
-    head_only: bool,
-) -> io::Result<u16> {
-    let body = match status {
-        400 => "Bad request: not a path to a file of the app.\n",
-        404 => "Not found.\n",
-        405 => "Only GET and HEAD are supported.\n",
-        431 => "Request head too large.\n",
-        _ => "The file could not be read.\n",
-    };
-    let content_type = "text/plain; charset=utf-8";
-    send(out, status, content_type, body.as_bytes(), head_only).await
-}
-
-async fn send<W: AsyncWrite + Unpin>(
-    out: &mut W,
-    status: u16,
-    content_type: &str,
-    body: &[u8],
-    head_only: bool,
-) -> io::Result<u16> {
-    let reason = match status {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        431 => "Request Header Fields Too Large",
-        _ => "Internal Server Error",
-    };
-    let allow = if status == 405 {
-        "Allow: GET, HEAD\r\n"
-    } else {
-        ""
-    };
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n{allow}\
-         Connection: close\r\n\r\n",
-        body.len()
-    );
-    out.write_all(head.as_bytes()).await?;
-    if !head_only {
-        out.write_all(body).await?;
-    }
-    out.shutdown().await?;
-    Ok(status)
-}
-
-/// The request target's path as decoded segments (`.` and empty ones dropped), or None (→ 400)
-/// for anything that is not a plain path inside the app dir: not starting with `/`, bad
+/// The request path as decoded segments (`.` and empty ones dropped), or None (→ 400) for
+/// anything that is not a plain path inside the app dir: not starting with `/`, bad
 /// percent-encoding or UTF-8, a `..` segment, or one that decodes to a separator or NUL.
-fn segments(target: &str) -> Option<Vec<String>> {
-    let path = target.split(['?', '#']).next()?.strip_prefix('/')?;
+/// hyper leaves the path as sent: it neither decodes nor normalizes it.
+fn segments(path: &str) -> Option<Vec<String>> {
+    let path = path.strip_prefix('/')?;
     let mut segments = Vec::new();
     for raw in path.split('/') {
         let segment = percent_decode(raw)?;
@@ -206,7 +162,7 @@ mod tests {
     fn targets_map_to_segments() {
         let ok = |target: &str| segments(target).expect(target);
         assert!(ok("/").is_empty());
-        assert_eq!(ok("/a.wasm?v=1#top"), ["a.wasm"]);
+        assert_eq!(ok("/a.wasm"), ["a.wasm"]);
         assert_eq!(ok("//some/./route/"), ["some", "route"]);
         assert_eq!(ok("/with%20space/%C3%A9"), ["with space", "é"]);
     }

@@ -1,5 +1,5 @@
-//! The lab's WebSocket listener: a small WebSocket → TCP bridge in front of rumqttd's TCP
-//! listener, one upstream TCP connection per WebSocket client.
+//! Behind the lab's WebSocket listener: a small WebSocket → TCP bridge in front of rumqttd's
+//! TCP listener, one upstream TCP connection per WebSocket client.
 //!
 //! Why not rumqttd's own WebSocket listener (its `websocket` feature)? In rumqttd 0.20 with
 //! ws_stream_tungstenite 0.13:
@@ -11,139 +11,60 @@
 //! - it answers `Sec-WebSocket-Protocol: mqtt` even when the client asked for no subprotocol,
 //!   and RFC 6455 clients (browsers) must then fail the connection.
 //!
-//! This bridge: handshake per connection under a timeout; `mqtt` echoed only when requested; any
-//! request path accepted (as mosquitto and rumqttd do; the app uses `/mqtt`); binary frames only
-//! [MQTT-6.0.0-1]; each message to the client carries whole MQTT packets (one or more).
-//!
-//! With an app dir (`--app-dir`), requests without `Upgrade: websocket` get the app's files
-//! instead (`front_door.rs`, `static_files.rs`).
+//! This bridge: handshake per connection under a timeout (`http_server.rs`); `mqtt` echoed only
+//! when requested (`ws_handshake.rs`); any request path accepted (as mosquitto and rumqttd do;
+//! the app uses `/mqtt`; `front_door.rs`); binary frames only [MQTT-6.0.0-1]; each message to
+//! the client carries whole MQTT packets (one or more).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::time::{timeout, timeout_at, Instant};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
 use tracing::{debug, warn};
 
-use crate::front_door::{self, Door};
-use crate::limits::MAX_PACKET_SIZE;
-use crate::static_files::AppDir;
-use crate::ws_handshake::echo_mqtt;
+use crate::ws_handshake::Ws;
 
-/// A client that has not completed the HTTP upgrade by then is dropped (same as rumqttd's
-/// CONNECT timeout). With an app dir, reading the request head counts against it too.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait for a close frame to go out before just dropping the connection.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
-/// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Bytes asked of the broker socket per read.
 const READ_CHUNK: usize = 64 * 1024;
-/// Largest WebSocket message or frame accepted from a client: room for a MAX_PACKET_SIZE
-/// packet among others, and a bound on memory (tungstenite's default is 64 MiB).
-const MAX_MESSAGE_SIZE: usize = 4 * MAX_PACKET_SIZE;
-
-type Ws<S> = WebSocketStream<S>;
-
-/// Accepts WebSocket clients forever, bridging each to the broker's TCP listener at `broker`
-/// (and, with `app`, answering plain HTTP requests with its files).
-/// Returns only if the task is cancelled (the `String` matches the other listener's task).
-pub(crate) async fn serve(
-    listener: TcpListener,
-    broker: SocketAddr,
-    app: Option<Arc<AppDir>>,
-) -> String {
-    loop {
-        match listener.accept().await {
-            Ok((stream, peer)) => {
-                let app = app.clone();
-                tokio::spawn(async move {
-                    match connection(stream, broker, app.as_deref()).await {
-                        End::Http(status) => debug!(%peer, "answered HTTP {status}"),
-                        end => debug!(%peer, "WebSocket connection ended: {end:?}"),
-                    }
-                });
-            }
-            Err(error) => {
-                warn!("WebSocket listener could not accept a connection: {error}");
-                tokio::time::sleep(ACCEPT_BACKOFF).await;
-            }
-        }
-    }
-}
 
 /// Why a bridged connection ended.
 #[derive(Debug)]
-enum End {
-    /// The handshake failed or timed out (includes plain TCP probes such as readiness checks);
-    /// with an app dir, also an HTTP request that could not be read or answered.
-    Handshake,
+pub(crate) enum End {
     /// The client closed the WebSocket or the connection to it failed.
     Client,
     /// The broker closed its side (e.g. it refused the CONNECT) or the connection to it failed.
     Broker,
     /// The client broke MQTT-over-WebSocket rules; closed with this code and reason.
     Refused(CloseCode, &'static str),
-    /// Not a WebSocket upgrade: answered over plain HTTP with this status (app dir only).
-    Http(u16),
 }
 
-/// One accepted connection. Without an app dir it goes straight to the bridge; with one, the
-/// request head decides (front_door.rs).
-async fn connection(stream: TcpStream, broker: SocketAddr, app: Option<&AppDir>) -> End {
-    // MQTT is request/response-heavy with small packets: do not let Nagle hold them back.
-    let _ = stream.set_nodelay(true);
-    let deadline = Instant::now() + HANDSHAKE_TIMEOUT;
-    let Some(app) = app else {
-        return bridge(stream, broker, deadline).await;
-    };
-    match front_door::enter(stream, app, deadline).await {
-        Door::WebSocket(stream) => bridge(stream, broker, deadline).await,
-        Door::Answered(status) => End::Http(status),
-        Door::Dropped => End::Handshake,
-    }
-}
-
-/// Completes the WebSocket handshake by `deadline`, then relays until either side ends.
-async fn bridge<S>(stream: S, broker: SocketAddr, deadline: Instant) -> End
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(MAX_MESSAGE_SIZE))
-        .max_frame_size(Some(MAX_MESSAGE_SIZE));
-    let handshake =
-        tokio_tungstenite::accept_hdr_async_with_config(stream, echo_mqtt, Some(config));
-    let ws = match timeout_at(deadline, handshake).await {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(error)) => {
-            debug!("WebSocket handshake failed: {error}");
-            return End::Handshake;
-        }
-        Err(_) => {
-            debug!("WebSocket handshake timed out");
-            return End::Handshake;
-        }
-    };
+/// Relays between an accepted WebSocket and a new connection to the broker's TCP listener at
+/// `broker` until either side ends.
+pub(crate) async fn relay(ws: Ws, broker: SocketAddr) -> End {
     let (mut ws_tx, mut ws_rx) = ws.split();
     let upstream = match TcpStream::connect(broker).await {
         Ok(upstream) => upstream,
-        Err(_) => {
+        Err(error) => {
+            debug!("the broker at {broker} is not reachable: {error}");
             close(&mut ws_tx, CloseCode::Error, "the broker is not reachable").await;
             return End::Broker;
         }
     };
-    let _ = upstream.set_nodelay(true);
+    // Small packets answered by small packets: do not let Nagle hold them back.
+    if let Err(error) = upstream.set_nodelay(true) {
+        debug!("could not turn Nagle's algorithm off towards the broker: {error}");
+    }
     let (mut tcp_rx, mut tcp_tx) = upstream.into_split();
 
     let end = tokio::select! {
@@ -152,20 +73,20 @@ where
     };
     match &end {
         // Completes the close handshake the client started (tungstenite queued the reply).
-        End::Client => drop(timeout(CLOSE_TIMEOUT, ws_tx.close()).await),
+        End::Client => match timeout(CLOSE_TIMEOUT, ws_tx.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => debug!("could not complete the client's close: {error}"),
+            Err(_) => debug!("the client's close did not complete within {CLOSE_TIMEOUT:?}"),
+        },
         End::Broker => close(&mut ws_tx, CloseCode::Normal, "closed by the broker").await,
         End::Refused(code, reason) => close(&mut ws_tx, *code, reason).await,
-        End::Handshake | End::Http(_) => {}
     }
     end
 }
 
 /// Client → broker: binary payloads are forwarded as bytes; packet boundaries do not matter to
 /// a TCP stream, so split or coalesced packets from the client are fine.
-async fn client_to_broker<S: AsyncRead + AsyncWrite + Unpin>(
-    ws_rx: &mut SplitStream<Ws<S>>,
-    tcp_tx: &mut OwnedWriteHalf,
-) -> End {
+async fn client_to_broker(ws_rx: &mut SplitStream<Ws>, tcp_tx: &mut OwnedWriteHalf) -> End {
     while let Some(message) = ws_rx.next().await {
         match message {
             Ok(Message::Binary(bytes)) => {
@@ -185,10 +106,7 @@ async fn client_to_broker<S: AsyncRead + AsyncWrite + Unpin>(
 
 /// Broker → client: whatever whole packets have arrived go out as one binary message; a partial
 /// packet waits for the rest. `send` flushes with the task's waker, so nothing is left behind.
-async fn broker_to_client<S: AsyncRead + AsyncWrite + Unpin>(
-    tcp_rx: &mut OwnedReadHalf,
-    ws_tx: &mut SplitSink<Ws<S>, Message>,
-) -> End {
+async fn broker_to_client(tcp_rx: &mut OwnedReadHalf, ws_tx: &mut SplitSink<Ws, Message>) -> End {
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     loop {
         buf.reserve(READ_CHUNK);
@@ -210,16 +128,16 @@ async fn broker_to_client<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// Sends a close frame, giving up after CLOSE_TIMEOUT (the client may not be reading).
-async fn close<S: AsyncRead + AsyncWrite + Unpin>(
-    ws_tx: &mut SplitSink<Ws<S>, Message>,
-    code: CloseCode,
-    reason: &'static str,
-) {
+async fn close(ws_tx: &mut SplitSink<Ws, Message>, code: CloseCode, reason: &'static str) {
     let frame = CloseFrame {
         code,
         reason: reason.into(),
     };
-    let _ = timeout(CLOSE_TIMEOUT, ws_tx.send(Message::Close(Some(frame)))).await;
+    match timeout(CLOSE_TIMEOUT, ws_tx.send(Message::Close(Some(frame)))).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => debug!("could not send the close frame ({reason}): {error}"),
+        Err(_) => debug!("the close frame ({reason}) did not go out within {CLOSE_TIMEOUT:?}"),
+    }
 }
 
 /// Length of the longest prefix of `buf` made of whole MQTT packets, or None if a remaining

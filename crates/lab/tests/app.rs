@@ -178,6 +178,18 @@ async fn websocket_clients_on_the_app_port_still_reach_the_broker() {
     .await;
 }
 
+/// Without `--app-dir`, a browser pointed at the WebSocket port learns what it is for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_app_dir_plain_http_is_told_what_the_port_is_for() {
+    let lab = start_lab().await;
+    guarded("plain HTTP without an app", async {
+        let reply = request(lab.ws_addr(), "GET", "/").await;
+        assert_eq!(reply.status, 426, "{}", reply.head);
+        assert!(String::from_utf8_lossy(&reply.body).contains("--app-dir"));
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_app_dir_means_no_app_and_a_bad_one_is_a_clear_error() {
     assert_eq!(start_lab().await.app_url(), None);
