@@ -60,8 +60,14 @@ pub fn Shell(
     }
     let link = move |to: Route, href: &'static str, testid: &'static str, label: &'static str| {
         view! {
-            <a href=href data-testid=testid class:active=move || route.get() == to
-                on:click=move |_| route.set(to)>{label}</a>
+            <a
+                href=href
+                data-testid=testid
+                class:active=move || route.get() == to
+                on:click=move |_| route.set(to)
+            >
+                {label}
+            </a>
         }
     };
     view! {
@@ -73,8 +79,14 @@ pub fn Shell(
                 {link(Route::Playground, "#playground", "nav-playground", "Playground")}
             </nav>
             <span class="grow"></span>
-            <a class="muted" href="https://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html"
-                target="_blank" rel="noopener">"MQTT 3.1.1 spec"</a>
+            <a
+                class="muted"
+                href="https://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html"
+                target="_blank"
+                rel="noopener"
+            >
+                "MQTT 3.1.1 spec"
+            </a>
         </header>
         <main class="layout">
             {move || match route.get() {

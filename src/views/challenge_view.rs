@@ -38,25 +38,49 @@ pub fn ChallengeView() -> impl IntoView {
                     "(CMD1 Apple, CMD2 Cat, CMD3 Dog, CMD4 Rat, CMD5 Boy, CMD6 Girl, CMD7 Toy) "
                     "until the broker says “Well done my IoT!”."
                 </p>
-                <form on:submit=move |ev| { ev.prevent_default(); if !state.model.with_untracked(|m| m.is_running()) { start() } }>
+                <form on:submit=move |ev| {
+                    ev.prevent_default();
+                    if !state.model.with_untracked(|m| m.is_running()) {
+                        start()
+                    }
+                }>
                     <BrokerFields />
                     <label>
                         <span>"User id"</span>
-                        <input type="text" data-testid="challenge-user-id" spellcheck="false" bind:value=user_id />
+                        <input
+                            type="text"
+                            data-testid="challenge-user-id"
+                            spellcheck="false"
+                            bind:value=user_id
+                        />
                     </label>
                     <label>
                         <span>"QoS of every publish"</span>
                         <QosSelect value=qos testid="challenge-qos" />
                     </label>
                     <div class="actions">
-                        <button type="submit" class="primary" data-testid="challenge-start"
-                            disabled=running>"Start"</button>
-                        <button type="button" data-testid="challenge-stop"
-                            disabled=move || !running() on:click=move |_| state.stop()>"Stop"</button>
+                        <button
+                            type="submit"
+                            class="primary"
+                            data-testid="challenge-start"
+                            disabled=running
+                        >
+                            "Start"
+                        </button>
+                        <button
+                            type="button"
+                            data-testid="challenge-stop"
+                            disabled=move || !running()
+                            on:click=move |_| state.stop()
+                        >
+                            "Stop"
+                        </button>
                     </div>
                 </form>
                 <Show when=move || error.get().is_some()>
-                    <p class="form-error" role="alert">{move || error.get().unwrap_or_default()}</p>
+                    <p class="form-error" role="alert">
+                        {move || error.get().unwrap_or_default()}
+                    </p>
                 </Show>
             </section>
             <Progress />
@@ -72,38 +96,72 @@ fn Progress() -> impl IntoView {
     let model = state.model;
     view! {
         <section class="panel progress">
-            <p class="phase" data-testid="challenge-phase" data-state=move || model.with(|m| phase_slug(m.phase()))>
+            <p
+                class="phase"
+                data-testid="challenge-phase"
+                data-state=move || model.with(|m| phase_slug(m.phase()))
+            >
                 {move || model.with(|m| m.phase_text())}
             </p>
             <ol class="stepper">
-                {STEPS.iter().enumerate().map(|(i, label)| {
-                    let class = move || model.with(|m| m.step_class(i));
-                    let time = move || model.with(|m| m.step_time(i));
-                    view! { <li class=class><span class="label">{*label}</span><span class="time">{time}</span></li> }
-                }).collect_view()}
+                {STEPS
+                    .iter()
+                    .enumerate()
+                    .map(|(i, label)| {
+                        let class = move || model.with(|m| m.step_class(i));
+                        let time = move || model.with(|m| m.step_time(i));
+                        view! {
+                            <li class=class>
+                                <span class="label">{*label}</span>
+                                <span class="time">{time}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
             </ol>
             <dl class="figures">
                 <dt>"Replies sent"</dt>
-                <dd data-testid="challenge-replies">{move || model.with(|m| m.stats.replies_sent)}</dd>
+                <dd data-testid="challenge-replies">
+                    {move || model.with(|m| m.stats.replies_sent)}
+                </dd>
                 <dt>"Acknowledged"</dt>
-                <dd data-testid="challenge-acks">{move || model.with(|m| m.stats.replies_acknowledged)}</dd>
+                <dd data-testid="challenge-acks">
+                    {move || model.with(|m| m.stats.replies_acknowledged)}
+                </dd>
                 <dt>"Elapsed"</dt>
                 <dd>{move || model.with(|m| m.elapsed_text(state.clock.get()))}</dd>
                 <dt>"First command → final message"</dt>
-                <dd data-testid="challenge-commands-time">{move || model.with(|m| m.commands_text())}</dd>
+                <dd data-testid="challenge-commands-time">
+                    {move || model.with(|m| m.commands_text())}
+                </dd>
                 <dt>"Reply latency"</dt>
                 <dd data-testid="challenge-latency">{move || model.with(|m| m.latency_text())}</dd>
             </dl>
             <table class="counts">
-                <thead><tr><th>"Command"</th><th>"Reply"</th><th>"Received"</th></tr></thead>
+                <thead>
+                    <tr>
+                        <th>"Command"</th>
+                        <th>"Reply"</th>
+                        <th>"Received"</th>
+                    </tr>
+                </thead>
                 <tbody>
-                    {Command::ALL.iter().map(|&command| view! {
-                        <tr>
-                            <td>{command.name()}</td>
-                            <td>{command.reply()}</td>
-                            <td class="num">{move || model.with(|m| m.stats.commands_received.get(command))}</td>
-                        </tr>
-                    }).collect_view()}
+                    {Command::ALL
+                        .iter()
+                        .map(|&command| {
+                            view! {
+                                <tr>
+                                    <td>{command.name()}</td>
+                                    <td>{command.reply()}</td>
+                                    <td class="num">
+                                        {move || {
+                                            model.with(|m| m.stats.commands_received.get(command))
+                                        }}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
         </section>

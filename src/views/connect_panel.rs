@@ -30,32 +30,64 @@ pub fn ConnectPanel() -> impl IntoView {
     view! {
         <section class="panel connect">
             <h2>"Broker"</h2>
-            <form on:submit=move |ev| { ev.prevent_default(); if !busy() { connect() } }>
+            <form on:submit=move |ev| {
+                ev.prevent_default();
+                if !busy() {
+                    connect()
+                }
+            }>
                 <BrokerFields />
                 <label>
                     <span>"Client id"</span>
-                    <input type="text" data-testid="connect-client-id" spellcheck="false" bind:value=client_id />
+                    <input
+                        type="text"
+                        data-testid="connect-client-id"
+                        spellcheck="false"
+                        bind:value=client_id
+                    />
                 </label>
                 <label>
                     <span>"Keepalive (s)"</span>
-                    <input type="number" min="0" max="65535" data-testid="connect-keepalive" bind:value=keep_alive />
+                    <input
+                        type="number"
+                        min="0"
+                        max="65535"
+                        data-testid="connect-keepalive"
+                        bind:value=keep_alive
+                    />
                 </label>
                 <label class="check">
-                    <input type="checkbox" data-testid="connect-clean-session" bind:checked=clean_session />
+                    <input
+                        type="checkbox"
+                        data-testid="connect-clean-session"
+                        bind:checked=clean_session
+                    />
                     <span>"Clean session"</span>
                 </label>
                 <div class="actions">
-                    <button type="submit" class="primary" data-testid="connect-button" disabled=busy>
+                    <button
+                        type="submit"
+                        class="primary"
+                        data-testid="connect-button"
+                        disabled=busy
+                    >
                         "Connect"
                     </button>
-                    <button type="button" data-testid="disconnect-button"
-                        disabled=move || !busy() on:click=move |_| state.disconnect()>
+                    <button
+                        type="button"
+                        data-testid="disconnect-button"
+                        disabled=move || !busy()
+                        on:click=move |_| state.disconnect()
+                    >
                         "Disconnect"
                     </button>
                 </div>
             </form>
-            <p class="status" data-testid="connection-status"
-                data-state=move || model.with(|m| m.status.state.as_str())>
+            <p
+                class="status"
+                data-testid="connection-status"
+                data-state=move || model.with(|m| m.status.state.as_str())
+            >
                 <span class="dot"></span>
                 <span class="text">{move || model.with(|m| m.status.text.clone())}</span>
             </p>

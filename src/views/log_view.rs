@@ -155,32 +155,69 @@ pub fn LogView(
                 <span class="counters" data-testid="log-counters">
                     {move || {
                         let s = stats();
-                        let dropped = if s.dropped > 0 { format!(" · {} dropped (oldest first)", group(s.dropped)) } else { String::new() };
-                        format!("{} in · {} out · {} of {} kept{dropped}", group(s.received), group(s.sent), group(s.kept as u64), group(s.capacity as u64))
+                        let dropped = if s.dropped > 0 {
+                            format!(" · {} dropped (oldest first)", group(s.dropped))
+                        } else {
+                            String::new()
+                        };
+                        format!(
+                            "{} in · {} out · {} of {} kept{dropped}",
+                            group(s.received),
+                            group(s.sent),
+                            group(s.kept as u64),
+                            group(s.capacity as u64),
+                        )
                     }}
                 </span>
                 <span class="grow"></span>
-                {trace.map(|(on, set)| view! {
-                    <label class="check" title="Also show PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, PINGREQ…">
-                        <input type="checkbox" data-testid="log-trace" prop:checked=move || on.get()
-                            on:change=move |ev| set.run(event_target_checked(&ev)) />
-                        <span>"Control packets"</span>
-                    </label>
-                })}
+                {trace
+                    .map(|(on, set)| {
+                        view! {
+                            <label
+                                class="check"
+                                title="Also show PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, PINGREQ…"
+                            >
+                                <input
+                                    type="checkbox"
+                                    data-testid="log-trace"
+                                    prop:checked=move || on.get()
+                                    on:change=move |ev| set.run(event_target_checked(&ev))
+                                />
+                                <span>"Control packets"</span>
+                            </label>
+                        }
+                    })}
                 <label class="check">
-                    <input type="checkbox" data-testid="log-follow"
+                    <input
+                        type="checkbox"
+                        data-testid="log-follow"
                         prop:checked=move || follow.get()
-                        on:change=move |ev| follow.set(event_target_checked(&ev)) />
+                        on:change=move |ev| follow.set(event_target_checked(&ev))
+                    />
                     <span>"Follow"</span>
                 </label>
-                <button type="button" data-testid="log-clear" on:click=move |_| { log.clear(); selected.set(None) }>
+                <button
+                    type="button"
+                    data-testid="log-clear"
+                    on:click=move |_| {
+                        log.clear();
+                        selected.set(None)
+                    }
+                >
                     "Clear"
                 </button>
             </header>
             <div class="log-scroll" data-testid="log" node_ref=scroller on:scroll=on_scroll>
-                <div class="log-spacer" style:height=move || format!("{}px", len.get() as f64 * ROW_HEIGHT)>
-                    <div class="log-window"
-                        style:transform=move || format!("translateY({}px)", window.with(|w| w.0) as f64 * ROW_HEIGHT)>
+                <div
+                    class="log-spacer"
+                    style:height=move || format!("{}px", len.get() as f64 * ROW_HEIGHT)
+                >
+                    <div
+                        class="log-window"
+                        style:transform=move || {
+                            format!("translateY({}px)", window.with(|w| w.0) as f64 * ROW_HEIGHT)
+                        }
+                    >
                         <For
                             each=move || window.get().1
                             key=|row| row.id
@@ -188,14 +225,21 @@ pub fn LogView(
                                 let (class, arrow) = direction_label(row.direction);
                                 let id = row.id;
                                 view! {
-                                    <div class=format!("log-row {class}") data-testid="log-entry"
+                                    <div
+                                        class=format!("log-row {class}")
+                                        data-testid="log-entry"
                                         class:selected=move || selected.get() == Some(id)
-                                        on:click=move |_| selected.set(Some(id))>
+                                        on:click=move |_| selected.set(Some(id))
+                                    >
                                         <span class="time">{row.time}</span>
-                                        <span class="dir" title=class>{arrow}</span>
+                                        <span class="dir" title=class>
+                                            {arrow}
+                                        </span>
                                         <span class="topic">{row.topic}</span>
                                         <span class="meta">{row.meta}</span>
-                                        <span class="payload" class:hex=row.hex>{row.text}</span>
+                                        <span class="payload" class:hex=row.hex>
+                                            {row.text}
+                                        </span>
                                     </div>
                                 }
                             }
@@ -230,10 +274,17 @@ fn Detail(
                     None => view! { <p class="hint">"This entry has left the log."</p> }.into_any(),
                     Some(entry) => {
                         let (head, view) = match &entry.body {
-                            Body::Message { topic, qos, retain, payload } => (
-                                format!("{topic} · QoS {} · {}{} bytes", *qos as u8, if *retain { "retained · " } else { "" }, payload.len()),
-                                PayloadView::of(payload, DETAIL_LIMIT),
-                            ),
+                            Body::Message { topic, qos, retain, payload } => {
+                                (
+                                    format!(
+                                        "{topic} · QoS {} · {}{} bytes",
+                                        *qos as u8,
+                                        if *retain { "retained · " } else { "" },
+                                        payload.len(),
+                                    ),
+                                    PayloadView::of(payload, DETAIL_LIMIT),
+                                )
+                            }
                             Body::Note(text) => (String::new(), PayloadView::Text(text.clone())),
                         };
                         let label = if view.is_hex() { "not UTF-8, shown as hex" } else { "" };
@@ -241,10 +292,18 @@ fn Detail(
                             <div class="detail-head">
                                 <span>{head}</span>
                                 <span class="hint">{label}</span>
-                                <button type="button" class="icon" title="Close" on:click=move |_| selected.set(None)>"×"</button>
+                                <button
+                                    type="button"
+                                    class="icon"
+                                    title="Close"
+                                    on:click=move |_| selected.set(None)
+                                >
+                                    "×"
+                                </button>
                             </div>
                             <pre class="detail-payload">{view.text().to_string()}</pre>
-                        }.into_any()
+                        }
+                            .into_any()
                     }
                 }}
             </div>

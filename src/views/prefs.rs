@@ -81,17 +81,31 @@ pub fn BrokerFields() -> impl IntoView {
     view! {
         <label class="wide">
             <span>"WebSocket URL"</span>
-            <input type="text" data-testid="connect-url" spellcheck="false"
-                placeholder="ws://localhost:9001/mqtt" bind:value=prefs.url />
+            <input
+                type="text"
+                data-testid="connect-url"
+                spellcheck="false"
+                placeholder="ws://localhost:9001/mqtt"
+                bind:value=prefs.url
+            />
         </label>
         <label>
             <span>"User name"</span>
-            <input type="text" data-testid="connect-username" autocomplete="username" bind:value=prefs.username />
+            <input
+                type="text"
+                data-testid="connect-username"
+                autocomplete="username"
+                bind:value=prefs.username
+            />
         </label>
         <label>
             <span>"Password"</span>
-            <input type="password" data-testid="connect-password" autocomplete="current-password"
-                bind:value=prefs.password />
+            <input
+                type="password"
+                data-testid="connect-password"
+                autocomplete="current-password"
+                bind:value=prefs.password
+            />
         </label>
     }
 }

@@ -27,10 +27,22 @@ pub fn PublishPanel() -> impl IntoView {
     view! {
         <section class="panel publish">
             <h2>"Publish"</h2>
-            <form on:submit=move |ev| { ev.prevent_default(); publish() }>
-                <input type="text" data-testid="publish-topic" spellcheck="false" placeholder="topic"
-                    bind:value=topic />
-                <textarea data-testid="publish-payload" rows="3" spellcheck="false" placeholder="payload"
+            <form on:submit=move |ev| {
+                ev.prevent_default();
+                publish()
+            }>
+                <input
+                    type="text"
+                    data-testid="publish-topic"
+                    spellcheck="false"
+                    placeholder="topic"
+                    bind:value=topic
+                />
+                <textarea
+                    data-testid="publish-payload"
+                    rows="3"
+                    spellcheck="false"
+                    placeholder="payload"
                     prop:value=move || payload.get()
                     on:input=move |ev| payload.set(event_target_value(&ev))
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| {
@@ -47,11 +59,15 @@ pub fn PublishPanel() -> impl IntoView {
                         <span>"Retain"</span>
                     </label>
                     <span class="grow"></span>
-                    <button type="submit" class="primary" data-testid="publish-button">"Publish"</button>
+                    <button type="submit" class="primary" data-testid="publish-button">
+                        "Publish"
+                    </button>
                 </div>
             </form>
             <Show when=move || error.get().is_some()>
-                <p class="form-error" role="alert">{move || error.get().unwrap_or_default()}</p>
+                <p class="form-error" role="alert">
+                    {move || error.get().unwrap_or_default()}
+                </p>
             </Show>
         </section>
     }

@@ -21,14 +21,30 @@ pub fn SubscriptionsPanel() -> impl IntoView {
     view! {
         <section class="panel subscriptions">
             <h2>"Subscriptions"</h2>
-            <form class="row" on:submit=move |ev| { ev.prevent_default(); subscribe() }>
-                <input type="text" class="grow" data-testid="subscribe-topic" spellcheck="false"
-                    placeholder="topic filter, e.g. sensor/+/temperature or #" bind:value=filter />
+            <form
+                class="row"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    subscribe()
+                }
+            >
+                <input
+                    type="text"
+                    class="grow"
+                    data-testid="subscribe-topic"
+                    spellcheck="false"
+                    placeholder="topic filter, e.g. sensor/+/temperature or #"
+                    bind:value=filter
+                />
                 <QosSelect value=qos testid="subscribe-qos" />
-                <button type="submit" data-testid="subscribe-button">"Subscribe"</button>
+                <button type="submit" data-testid="subscribe-button">
+                    "Subscribe"
+                </button>
             </form>
             <Show when=move || error.get().is_some()>
-                <p class="form-error" role="alert">{move || error.get().unwrap_or_default()}</p>
+                <p class="form-error" role="alert">
+                    {move || error.get().unwrap_or_default()}
+                </p>
             </Show>
             <ul class="sub-list" data-testid="subscription-list">
                 <For
@@ -45,16 +61,29 @@ pub fn SubscriptionsPanel() -> impl IntoView {
                             <li data-testid="subscription" data-state=class>
                                 <code class="filter">{row.filter.clone()}</code>
                                 <span class=class>{badge}</span>
-                                <button type="button" class="icon" title="Unsubscribe"
+                                <button
+                                    type="button"
+                                    class="icon"
+                                    title="Unsubscribe"
                                     data-testid="unsubscribe-button"
-                                    on:click=move |_| error.set(state.unsubscribe(&filter).err().map(|e| e.to_string()))>"×"</button>
+                                    on:click=move |_| {
+                                        error
+                                            .set(
+                                                state.unsubscribe(&filter).err().map(|e| e.to_string()),
+                                            )
+                                    }
+                                >
+                                    "×"
+                                </button>
                             </li>
                         }
                     }
                 />
             </ul>
             <Show when=move || state.model.with(|m| m.subscriptions.is_empty())>
-                <p class="hint">"No subscriptions yet. '#' receives everything the broker lets you see."</p>
+                <p class="hint">
+                    "No subscriptions yet. '#' receives everything the broker lets you see."
+                </p>
             </Show>
         </section>
     }

@@ -238,3 +238,18 @@ async fn smart_on(url: &str, user: Option<(&str, &str)>) {
     })
     .await;
 }
+
+/// Errors surface where the user acted: a device id that cannot be part of a topic filter
+/// makes the controller's SUBSCRIBE fail before it is sent, and the sentence says so under
+/// the controller's status instead of being dropped.
+#[wasm_bindgen_test]
+async fn a_subscribe_the_session_refuses_is_shown_under_the_endpoint() {
+    let (root, _m) = mount(lab_url());
+    let p = panel(&root, "smart");
+    type_into(&p, "consumer-device-id", "a+b");
+    click(&p, "consumer-start");
+    until("the refusal to be shown", 10.0, || {
+        text_if_any(&p, "endpoint-problem").contains("could not subscribe to device/a+b/#")
+    })
+    .await;
+}

@@ -185,6 +185,27 @@ async fn a_wrong_url_scheme_is_explained_without_connecting() {
     assert!(text_of(&root, "connection-status").contains("ws://"));
 }
 
+/// Regression: while the connection was still opening, an invalid filter went into the list
+/// unchecked (and failed later, out of sight). It is refused where it was typed.
+#[wasm_bindgen_test]
+async fn an_invalid_filter_is_refused_while_the_connection_opens() {
+    let (root, _mounted) = mount();
+    type_into(&root, "connect-url", lab_url());
+    click(&root, "connect-button");
+    type_into(&root, "subscribe-topic", "a/#/b");
+    click(&root, "subscribe-button");
+    let error = || {
+        root.query_selector(".subscriptions .form-error")
+            .ok()
+            .flatten()
+            .and_then(|e| e.text_content())
+            .unwrap_or_default()
+    };
+    until("the filter to be refused", 5.0, || !error().is_empty()).await;
+    assert!(error().starts_with("filter 'a/#/b'"), "{}", error());
+    assert!(all_by_testid(&root, "subscription").is_empty());
+}
+
 #[wasm_bindgen_test]
 async fn a_flood_keeps_the_log_bounded_and_counts_what_it_dropped() {
     let (root, _mounted) = mount();

@@ -1,7 +1,7 @@
 //! `cargo xtask setup [--browser]`: installs whatever is missing, one line per piece.
 //!
-//! Always: the wasm32 target, trunk ~0.21, wasm-bindgen-cli at the exact Cargo.lock version, and
-//! binaryen 132 from npm (`wasm-opt` for release builds; see `binaryen.rs` for why not
+//! Always: the wasm32 target, trunk ~0.21, leptosfmt (the `view!` formatter), wasm-bindgen-cli
+//! at the exact Cargo.lock version, and binaryen 132 from npm (`wasm-opt` for release builds; see `binaryen.rs` for why not
 //! Debian's). With `--browser` also the Debian packages chromium, chromium-driver and
 //! mosquitto, which the browser tests need.
 
@@ -22,6 +22,7 @@ pub fn run(flags: &[String]) -> Res {
 pub fn ensure(browser: bool) -> Res {
     wasm_target()?;
     trunk()?;
+    leptosfmt()?;
     wasm_bindgen(&repo_root())?;
     crate::binaryen::ensure()?;
     if browser {
@@ -84,6 +85,36 @@ fn trunk() -> Res {
             Ok(())
         }
         found => Err(not_on_path("trunk", "0.21.x", found)),
+    }
+}
+
+/// The formatter for `view!` macros (rustfmt leaves them alone), checked by the test command.
+pub const LEPTOSFMT: &str = "leptosfmt";
+const LEPTOSFMT_VERSION: &str = "0.1.33";
+
+fn leptosfmt() -> Res {
+    if let Some(v) = tool_version(LEPTOSFMT).filter(|v| v == LEPTOSFMT_VERSION) {
+        println!("ok: leptosfmt {v}");
+        return Ok(());
+    }
+    println!(
+        "installing: leptosfmt {LEPTOSFMT_VERSION} (cargo install; about 2 minutes on 2 cores)"
+    );
+    proc::run(Command::new(cargo()).args([
+        "install",
+        LEPTOSFMT,
+        "--version",
+        LEPTOSFMT_VERSION,
+        "--locked",
+        "--force",
+    ]))
+    .map_err(|e| format!("could not install leptosfmt: {e}"))?;
+    match tool_version(LEPTOSFMT) {
+        Some(v) if v == LEPTOSFMT_VERSION => {
+            println!("ok: leptosfmt {v}");
+            Ok(())
+        }
+        found => Err(not_on_path(LEPTOSFMT, LEPTOSFMT_VERSION, found)),
     }
 }
 

@@ -1,7 +1,8 @@
 //! `cargo xtask test`: every check and test, in order, stopping at the first failure.
 //!
 //! 1. setup --browser          5. start the lab and mosquitto on free ports
-//! 2. cargo fmt --check        6. native tests (`--exclude mqtt-playground`), broker env set
+//! 2. cargo fmt --check,       6. native tests (the app's `state/` too), broker env set
+//!    leptosfmt --check
 //! 3. clippy, native           7. browser tests: wasm32 + wasm-bindgen-test-runner + chromedriver
 //! 4. clippy, wasm32 app       8. `trunk build --release --offline` (into target/release-dist)
 //!
@@ -56,7 +57,14 @@ fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) 
     if lint {
         steps.run("fmt", || {
             proc::run(&mut cargo_cmd(&["fmt", "--all", "--", "--check"]))
-                .map_err(|e| format!("{e}\n(run `cargo fmt --all` to fix the formatting)"))
+                .map_err(|e| format!("{e}\n(run `cargo fmt --all` to fix the formatting)"))?;
+            // rustfmt leaves `view! { … }` alone; leptosfmt formats inside it.
+            proc::run(
+                Command::new(setup::LEPTOSFMT)
+                    .args(["--check", "--quiet", "src"])
+                    .current_dir(&root),
+            )
+            .map_err(|e| format!("{e}\n(run `leptosfmt src` to format the view! macros)"))
         })?;
         steps.run("clippy (native)", || {
             proc::run(&mut cargo_cmd(&[
@@ -131,7 +139,10 @@ fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) 
                 "--include-ignored",
             ]);
             proc::run(cmd.envs(env.iter().cloned()))
-                .map_err(|e| with_logs(e, &mut lab, &mut mosquitto))
+                .map_err(|e| with_logs(e, &mut lab, &mut mosquitto))?;
+            // The app's plain state (`src/state/`) is tested natively too: its reducers
+            // need no browser.
+            proc::run(&mut cargo_cmd(&["test", "-p", APP, "--lib"]))
         })?;
     }
     // Only now: the native tests start challenge services of their own on mosquitto, and

@@ -68,29 +68,50 @@ pub fn AuthPanel() -> impl IntoView {
             <h2>"4 · Authorized producer & consumer"</h2>
             <p class="hint">
                 "Logs in with the user name and password above. Each user has a namespace: "
-                <code>{move || format!("/iot/user/{}/#", if user.get().is_empty() { "<user name>".into() } else { user.get() })}</code>
-                ". Bad credentials are refused at connect."
+                <code>
+                    {move || {
+                        format!(
+                            "/iot/user/{}/#",
+                            if user.get().is_empty() { "<user name>".into() } else { user.get() },
+                        )
+                    }}
+                </code> ". Bad credentials are refused at connect."
             </p>
             <Show
                 when=move || !user.get().is_empty()
-                fallback=|| view! {
-                    <p class="form-error">"Enter a user name (and password) in the broker settings first: the namespace is named after it."</p>
+                fallback=|| {
+                    view! {
+                        <p class="form-error">
+                            "Enter a user name (and password) in the broker settings first: the namespace is named after it."
+                        </p>
+                    }
                 }
             >
                 <div class="pair">
-                    <ProducerForm what=Signal::derive(move || format!("publishes numbers to {}", auth_sensor_topic(&user.get())))
-                        make=maker />
-                    <NumericConsumer filter=Signal::derive(move || auth_filter(&user.get())) value_of=plain_number />
+                    <ProducerForm
+                        what=Signal::derive(move || {
+                            format!("publishes numbers to {}", auth_sensor_topic(&user.get()))
+                        })
+                        make=maker
+                    />
+                    <NumericConsumer
+                        filter=Signal::derive(move || auth_filter(&user.get()))
+                        value_of=plain_number
+                    />
                 </div>
             </Show>
             <div class="probe row">
                 <span>"Try another user's namespace:"</span>
                 <input type="text" data-testid="probe-user" bind:value=other />
-                <button type="button" data-testid="action-probe" on:click=move |_| run_probe()>"Probe"</button>
+                <button type="button" data-testid="action-probe" on:click=move |_| run_probe()>
+                    "Probe"
+                </button>
                 <EndpointStatus endpoint=probe />
             </div>
             <Show when=move || verdict.get().is_some()>
-                <p class="verdict" data-testid="probe-verdict">{move || verdict.get().unwrap_or_default()}</p>
+                <p class="verdict" data-testid="probe-verdict">
+                    {move || verdict.get().unwrap_or_default()}
+                </p>
             </Show>
         </section>
     }

@@ -36,8 +36,19 @@ pub fn Chart(
     class: &'static str,
 ) -> impl IntoView {
     view! {
-        <svg class=class viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="recent values">
-            <polyline fill="none" stroke="currentColor" stroke-width="1.5" points=move || points(&values.get(), 300.0, 80.0) />
+        <svg
+            class=class
+            viewBox="0 0 300 80"
+            preserveAspectRatio="none"
+            role="img"
+            aria-label="recent values"
+        >
+            <polyline
+                fill="none"
+                stroke="currentColor"
+                stroke-width="1.5"
+                points=move || points(&values.get(), 300.0, 80.0)
+            />
         </svg>
     }
 }

@@ -73,6 +73,14 @@ pub fn DevicesPanel() -> impl IntoView {
         });
     };
     on_cleanup(move || endpoint.stop());
+    let card_list = move || {
+        cards.with(|c| {
+            let cards = c.cards.iter();
+            cards
+                .map(|(id, card)| (id.clone(), card.clone()))
+                .collect::<Vec<_>>()
+        })
+    };
     view! {
         <section class="panel scenario" data-testid="scenario-device">
             <h2>"3 · Devices"</h2>
@@ -82,33 +90,62 @@ pub fn DevicesPanel() -> impl IntoView {
             </p>
             <div class="pair">
                 <div>
-                    <label>"Device id"<input type="text" data-testid="producer-device-id" bind:value=device_id /></label>
-                    <ProducerForm what=Signal::derive(move || format!("publishes device/{}/info (retained), then readings", device_id.get()))
-                        make=maker default_count=100 />
+                    <label>
+                        "Device id"
+                        <input type="text" data-testid="producer-device-id" bind:value=device_id />
+                    </label>
+                    <ProducerForm
+                        what=Signal::derive(move || {
+                            format!(
+                                "publishes device/{}/info (retained), then readings",
+                                device_id.get(),
+                            )
+                        })
+                        make=maker
+                        default_count=100
+                    />
                 </div>
                 <div class="side-card consumer">
                     <h3>"Consumer"</h3>
-                    <button type="button" data-testid="consumer-start" on:click=move |_| start()>"Start consumer"</button>
+                    <button type="button" data-testid="consumer-start" on:click=move |_| start()>
+                        "Start consumer"
+                    </button>
                     <EndpointStatus endpoint=endpoint />
                     <div class="cards">
-                        <For each=move || cards.with(|c| c.cards.iter().map(|(id, card)| (id.clone(), card.clone())).collect::<Vec<_>>())
+                        <For
+                            each=card_list
                             key=|(id, card)| (id.clone(), card.readings, card.info.is_some())
                             children=move |(id, card)| {
                                 let info = card.info_text();
                                 let values: Vec<f64> = card.values.iter().copied().collect();
                                 view! {
-                                    <div class="device-card" data-testid="device-card" data-device=id.clone()>
-                                        <div class="device-head"><b>{id.clone()}</b><span class="hint">{info}</span></div>
+                                    <div
+                                        class="device-card"
+                                        data-testid="device-card"
+                                        data-device=id.clone()
+                                    >
+                                        <div class="device-head">
+                                            <b>{id.clone()}</b>
+                                            <span class="hint">{info}</span>
+                                        </div>
                                         <div class="device-body">
                                             <span class="big" data-testid="consumer-entry">
-                                                {card.latest.map_or("–".to_string(), |v| format!("{v} °C"))}
+                                                {card
+                                                    .latest
+                                                    .map_or("–".to_string(), |v| format!("{v} °C"))}
                                             </span>
-                                            <span class="hint">{format!("{} readings", card.readings)}</span>
-                                            <Chart values=Signal::derive(move || values.clone()) class="sparkline" />
+                                            <span class="hint">
+                                                {format!("{} readings", card.readings)}
+                                            </span>
+                                            <Chart
+                                                values=Signal::derive(move || values.clone())
+                                                class="sparkline"
+                                            />
                                         </div>
                                     </div>
                                 }
-                            } />
+                            }
+                        />
                     </div>
                 </div>
             </div>

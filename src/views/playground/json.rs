@@ -61,45 +61,88 @@ pub fn JsonPanel() -> impl IntoView {
         <section class="panel scenario" data-testid="scenario-json">
             <h2>"2 · JSON producer & consumer"</h2>
             <p class="hint">
-                "Readings as JSON: "<code>"{\"timestamp\":<Unix ms>,\"type\":\"temperature\",\"value\":21.5}"</code>
+                "Readings as JSON: "
+                <code>"{\"timestamp\":<Unix ms>,\"type\":\"temperature\",\"value\":21.5}"</code>
                 ". Anything that is not a reading is shown as an error with its raw bytes, never dropped."
             </p>
             <div class="pair">
-                <ProducerForm what=Signal::derive(|| "publishes JSON readings to sensor/temperature".to_string())
-                    make=StoredValue::new_local(make) />
+                <ProducerForm
+                    what=Signal::derive(|| {
+                        "publishes JSON readings to sensor/temperature".to_string()
+                    })
+                    make=StoredValue::new_local(make)
+                />
                 <div class="side-card consumer">
                     <h3>"Consumer"</h3>
                     <div class="row">
-                        <input type="text" class="grow" data-testid="consumer-filter" bind:value=filter />
-                        <button type="button" data-testid="consumer-start" on:click=move |_| start()>"Start consumer"</button>
+                        <input
+                            type="text"
+                            class="grow"
+                            data-testid="consumer-filter"
+                            bind:value=filter
+                        />
+                        <button
+                            type="button"
+                            data-testid="consumer-start"
+                            on:click=move |_| start()
+                        >
+                            "Start consumer"
+                        </button>
                     </div>
                     <EndpointStatus endpoint=endpoint />
                     <p class="hint">
-                        {move || decoded.with(Decoded::summary)}
-                        " "
-                        <button type="button" class="link" data-testid="action-malformed"
+                        {move || decoded.with(Decoded::summary)} " "
+                        <button
+                            type="button"
+                            class="link"
+                            data-testid="action-malformed"
                             disabled=move || !endpoint.is_connected()
-                            on:click=move |_| send_malformed()>
+                            on:click=move |_| send_malformed()
+                        >
                             "publish a malformed payload"
                         </button>
                     </p>
                     <ul class="entries">
-                        <For each=move || decoded.with(|d| d.rows.iter().cloned().collect::<Vec<_>>())
+                        <For
+                            each=move || {
+                                decoded.with(|d| d.rows.iter().cloned().collect::<Vec<_>>())
+                            }
                             key=DecodedRow::n
                             children=|row| match row {
-                                DecodedRow::Reading { topic, reading, .. } => view! {
-                                    <li data-testid="consumer-entry" data-state="ok">
-                                        <code>{topic}</code>" "
-                                        <span>{format!("{} · {} · {}", clock(reading.timestamp), reading.r#type, reading.value)}</span>
-                                    </li>
-                                }.into_any(),
-                                DecodedRow::Error { topic, error, raw, .. } => view! {
-                                    <li data-testid="consumer-entry" data-state="error" class="error">
-                                        <code>{topic}</code>" "<span>{format!("not a reading: {error}")}</span>
-                                        <pre>{raw}</pre>
-                                    </li>
-                                }.into_any(),
-                            } />
+                                DecodedRow::Reading { topic, reading, .. } => {
+                                    view! {
+                                        <li data-testid="consumer-entry" data-state="ok">
+                                            <code>{topic}</code>
+                                            " "
+                                            <span>
+                                                {format!(
+                                                    "{} · {} · {}",
+                                                    clock(reading.timestamp),
+                                                    reading.r#type,
+                                                    reading.value,
+                                                )}
+                                            </span>
+                                        </li>
+                                    }
+                                        .into_any()
+                                }
+                                DecodedRow::Error { topic, error, raw, .. } => {
+                                    view! {
+                                        <li
+                                            data-testid="consumer-entry"
+                                            data-state="error"
+                                            class="error"
+                                        >
+                                            <code>{topic}</code>
+                                            " "
+                                            <span>{format!("not a reading: {error}")}</span>
+                                            <pre>{raw}</pre>
+                                        </li>
+                                    }
+                                        .into_any()
+                                }
+                            }
+                        />
                     </ul>
                 </div>
             </div>

@@ -46,16 +46,33 @@ pub fn ProducerForm(
             <h3>"Producer"</h3>
             <p class="hint">{move || what.get()}</p>
             <div class="row">
-                <label>"Messages"<input type="number" min="1" data-testid="producer-count" bind:value=count /></label>
+                <label>
+                    "Messages"
+                    <input type="number" min="1" data-testid="producer-count" bind:value=count />
+                </label>
                 <label title="messages per second; 0 = as fast as the connection takes them">
-                    "Rate (msg/s, 0 = max)"<input type="number" min="0" data-testid="producer-rate" bind:value=rate />
+                    "Rate (msg/s, 0 = max)"
+                    <input type="number" min="0" data-testid="producer-rate" bind:value=rate />
                 </label>
             </div>
             <div class="row">
-                <button type="button" class="primary" data-testid="producer-start"
-                    disabled=move || progress.with(|p| p.running) on:click=move |_| start()>"Start producer"</button>
-                <button type="button" data-testid="producer-stop"
-                    disabled=move || !progress.with(|p| p.running) on:click=move |_| producer.stop()>"Stop"</button>
+                <button
+                    type="button"
+                    class="primary"
+                    data-testid="producer-start"
+                    disabled=move || progress.with(|p| p.running)
+                    on:click=move |_| start()
+                >
+                    "Start producer"
+                </button>
+                <button
+                    type="button"
+                    data-testid="producer-stop"
+                    disabled=move || !progress.with(|p| p.running)
+                    on:click=move |_| producer.stop()
+                >
+                    "Stop"
+                </button>
             </div>
             <p class="progress-text" data-testid="producer-progress">
                 {move || progress.with(|p| p.text(parse_count(&count.get(), default_count)))}
@@ -102,23 +119,36 @@ pub fn NumericConsumer(
         <div class="side-card consumer">
             <h3>"Consumer"</h3>
             <p class="hint">"Subscribes to "<code>{move || filter.get()}</code></p>
-            <button type="button" data-testid="consumer-start" on:click=move |_| start()>"Start consumer"</button>
+            <button type="button" data-testid="consumer-start" on:click=move |_| start()>
+                "Start consumer"
+            </button>
             <EndpointStatus endpoint=endpoint />
             <Show when=move || subscribed.get().is_some()>
                 <p class="hint">{move || subscribed.get().unwrap_or_default()}</p>
             </Show>
             <dl class="figures">
-                <dt>"Received"</dt><dd data-testid="consumer-count">{move || readings.with(|r| r.count)}</dd>
+                <dt>"Received"</dt>
+                <dd data-testid="consumer-count">{move || readings.with(|r| r.count)}</dd>
                 <dt>"Latest value"</dt>
-                <dd data-testid="consumer-latest">{move || readings.with(Readings::latest_text)}</dd>
+                <dd data-testid="consumer-latest">
+                    {move || readings.with(Readings::latest_text)}
+                </dd>
             </dl>
             <Chart values=values />
             <ul class="entries">
-                <For each=move || readings.with(|r| r.entries.iter().cloned().collect::<Vec<_>>())
+                <For
+                    each=move || readings.with(|r| r.entries.iter().cloned().collect::<Vec<_>>())
                     key=|(n, _, _)| *n
-                    children=|(_, topic, text)| view! {
-                        <li data-testid="consumer-entry"><code>{topic}</code>" "<span>{text}</span></li>
-                    } />
+                    children=|(_, topic, text)| {
+                        view! {
+                            <li data-testid="consumer-entry">
+                                <code>{topic}</code>
+                                " "
+                                <span>{text}</span>
+                            </li>
+                        }
+                    }
+                />
             </ul>
         </div>
     }

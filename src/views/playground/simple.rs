@@ -23,10 +23,16 @@ pub fn SimplePanel() -> impl IntoView {
     view! {
         <section class="panel scenario" data-testid="scenario-simple">
             <h2>"1 · Simple producer & consumer"</h2>
-            <p class="hint">"Numbers on sensor/temperature, QoS 0, not retained. The consumer subscribes to # (everything)."</p>
+            <p class="hint">
+                "Numbers on sensor/temperature, QoS 0, not retained. The consumer subscribes to # (everything)."
+            </p>
             <div class="pair">
-                <ProducerForm what=Signal::derive(|| "publishes plain numbers to sensor/temperature".to_string())
-                    make=StoredValue::new_local(make) />
+                <ProducerForm
+                    what=Signal::derive(|| {
+                        "publishes plain numbers to sensor/temperature".to_string()
+                    })
+                    make=StoredValue::new_local(make)
+                />
                 <NumericConsumer filter=Signal::derive(|| "#".to_string()) value_of=plain_number />
             </div>
         </section>

@@ -123,21 +123,40 @@ pub fn SmartPanel() -> impl IntoView {
     });
     // Reads the signal, so the controls follow the connection.
     let connected = move || watcher.is_connected();
+    let telemetry = move || {
+        watched.with(|w| {
+            let readings = w.telemetry.iter();
+            readings.map(|(k, v)| (k.clone(), *v)).collect::<Vec<_>>()
+        })
+    };
 
     view! {
         <section class="panel scenario" data-testid="scenario-smart">
             <h2>"5 · Smart object"</h2>
             <p class="hint">
                 "Telemetry on device/<id>/telemetry/<resource> (not retained), events on device/<id>/event "
-                "(retained), actions on device/<id>/action, e.g. "<code>"{\"action\":\"light\",\"value\":\"on\"}"</code>"."
+                "(retained), actions on device/<id>/action, e.g. "
+                <code>"{\"action\":\"light\",\"value\":\"on\"}"</code>"."
             </p>
             <div class="pair">
                 <div class="side-card producer">
                     <h3>"Device (runs in this page)"</h3>
-                    <label>"Device id"<input type="text" data-testid="producer-device-id" bind:value=own_id /></label>
+                    <label>
+                        "Device id"
+                        <input type="text" data-testid="producer-device-id" bind:value=own_id />
+                    </label>
                     <div class="row">
-                        <button type="button" class="primary" data-testid="producer-start" on:click=move |_| run_device()>"Start device"</button>
-                        <button type="button" on:click=move |_| stop_device()>"Stop"</button>
+                        <button
+                            type="button"
+                            class="primary"
+                            data-testid="producer-start"
+                            on:click=move |_| run_device()
+                        >
+                            "Start device"
+                        </button>
+                        <button type="button" on:click=move |_| stop_device()>
+                            "Stop"
+                        </button>
                     </div>
                     <EndpointStatus endpoint=device_side />
                     <p class="hint">"The lab also runs lab-device-1… with the same code."</p>
@@ -145,36 +164,101 @@ pub fn SmartPanel() -> impl IntoView {
                 <div class="side-card consumer">
                     <h3>"Controller"</h3>
                     <div class="row">
-                        <input type="text" class="grow" data-testid="consumer-device-id" bind:value=target />
-                        <button type="button" data-testid="consumer-start" on:click=move |_| watch()>"Watch"</button>
+                        <input
+                            type="text"
+                            class="grow"
+                            data-testid="consumer-device-id"
+                            bind:value=target
+                        />
+                        <button
+                            type="button"
+                            data-testid="consumer-start"
+                            on:click=move |_| watch()
+                        >
+                            "Watch"
+                        </button>
                     </div>
                     <EndpointStatus endpoint=watcher />
                     <div class="device-card" data-testid="device-card">
-                        <div class="device-head"><b>{move || target.get()}</b>
-                            <span class="hint">{move || watched.with(|w| w.info.clone().unwrap_or_else(|| "no info yet".into()))}</span></div>
+                        <div class="device-head">
+                            <b>{move || target.get()}</b>
+                            <span class="hint">
+                                {move || {
+                                    watched
+                                        .with(|w| {
+                                            w.info.clone().unwrap_or_else(|| "no info yet".into())
+                                        })
+                                }}
+                            </span>
+                        </div>
                         <dl class="figures">
-                            {move || watched.with(|w| w.telemetry.iter().map(|(k, v)| view! {
-                                <dt>{k.clone()}</dt><dd data-testid="consumer-entry">{format!("{v}")}</dd>
-                            }).collect_view())}
-                            <dt>"latest event"</dt>
-                            <dd data-testid="smart-event">{move || watched.with(|w| w.event.clone().unwrap_or_else(|| "–".into()))}</dd>
+                            {move || {
+                                telemetry()
+                                    .into_iter()
+                                    .map(|(resource, value)| {
+                                        view! {
+                                            <dt>{resource}</dt>
+                                            <dd data-testid="consumer-entry">{format!("{value}")}</dd>
+                                        }
+                                    })
+                                    .collect_view()
+                            }} <dt>"latest event"</dt>
+                            <dd data-testid="smart-event">
+                                {move || {
+                                    watched
+                                        .with(|w| w.event.clone().unwrap_or_else(|| "–".into()))
+                                }}
+                            </dd>
                         </dl>
                         <div class="row controls">
-                            <button type="button" data-testid="action-light-on" disabled=move || !connected()
-                                on:click=move |_| act(DeviceAction::Light(Switch::On))>"Light on"</button>
-                            <button type="button" data-testid="action-light-off" disabled=move || !connected()
-                                on:click=move |_| act(DeviceAction::Light(Switch::Off))>"Light off"</button>
-                            <button type="button" data-testid="action-light-toggle" disabled=move || !connected()
-                                on:click=move |_| act(DeviceAction::Light(Switch::Toggle))>"Toggle"</button>
-                            <button type="button" data-testid="action-reset" disabled=move || !connected()
-                                on:click=move |_| act(DeviceAction::Reset)>"Reset"</button>
+                            <button
+                                type="button"
+                                data-testid="action-light-on"
+                                disabled=move || !connected()
+                                on:click=move |_| act(DeviceAction::Light(Switch::On))
+                            >
+                                "Light on"
+                            </button>
+                            <button
+                                type="button"
+                                data-testid="action-light-off"
+                                disabled=move || !connected()
+                                on:click=move |_| act(DeviceAction::Light(Switch::Off))
+                            >
+                                "Light off"
+                            </button>
+                            <button
+                                type="button"
+                                data-testid="action-light-toggle"
+                                disabled=move || !connected()
+                                on:click=move |_| act(DeviceAction::Light(Switch::Toggle))
+                            >
+                                "Toggle"
+                            </button>
+                            <button
+                                type="button"
+                                data-testid="action-reset"
+                                disabled=move || !connected()
+                                on:click=move |_| act(DeviceAction::Reset)
+                            >
+                                "Reset"
+                            </button>
                         </div>
-                        <label class="row">"Brightness"
-                            <input type="range" min="0" max="100" data-testid="action-brightness" bind:value=brightness
+                        <label class="row">
+                            "Brightness"
+                            <input
+                                type="range"
+                                min="0"
+                                max="100"
+                                data-testid="action-brightness"
+                                bind:value=brightness
                                 disabled=move || !connected()
                                 on:change=move |ev| {
-                                    if let Ok(v) = event_target_value(&ev).parse::<u8>() { act(DeviceAction::Brightness(v)) }
-                                } />
+                                    if let Ok(v) = event_target_value(&ev).parse::<u8>() {
+                                        act(DeviceAction::Brightness(v))
+                                    }
+                                }
+                            />
                         </label>
                     </div>
                 </div>
