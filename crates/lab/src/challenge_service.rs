@@ -9,16 +9,18 @@
 use std::fmt;
 use std::time::Duration;
 
-use challenge::{Action, ChallengeServer, ServerConfig, ServerConfigError, ServerEvent};
-use mqtt_session::{
-    CloseReason, CommandError, ConnectOptions, Event, Instant, OptionsError, Session,
+use challenge::{
+    Action, ChallengeServer, MqttCommands, ServerConfig, ServerConfigError, ServerEvent,
+    SessionCommands,
 };
-use mqtt_session::{QoS, SubscribeResult};
+use mqtt_session::{
+    CloseReason, CommandError, ConnectOptions, Event, Instant, OptionsError, Phase, QoS, Session,
+    SubscribeResult,
+};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::mqtt_tcp::{MqttTcpClient, SessionHandler};
-use crate::send_window::SendWindow;
 
 /// One line of the service's log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,7 +133,6 @@ where
     let mut handler = ServiceHandler {
         server,
         log,
-        window: SendWindow::default(),
         subscribing: Vec::new(),
         ready: Some(ready_tx),
     };
@@ -153,11 +154,12 @@ where
     }
 }
 
-/// The glue between the MQTT session and the challenge server.
+/// The glue between the MQTT session and the challenge server. QoS 1/2 messages beyond the
+/// broker's in-flight limit wait in the session (`ConnectOptions::max_inflight`), in order,
+/// so the final message never overtakes the commands it concludes.
 struct ServiceHandler<L> {
     server: ChallengeServer,
     log: L,
-    window: SendWindow,
     /// Filters subscribed and not yet acknowledged, until the service is ready.
     subscribing: Vec<String>,
     /// Told once: ready, or why not.
@@ -165,42 +167,28 @@ struct ServiceHandler<L> {
 }
 
 impl<L: FnMut(ServiceEvent)> ServiceHandler<L> {
-    /// Executes the actions the server asked for as far as the send window allows, then logs
-    /// its events. Actions also wait for the connection: the server asks for its
-    /// subscriptions before the session is connected.
+    /// Executes the actions the server asked for, then logs its events. Actions wait for the
+    /// connection: the server asks for its subscriptions before the session is connected.
     fn execute(&mut self, now: Instant, session: &mut Session) {
-        while let Some(action) = self.server.poll_action() {
-            self.window.push(action);
-        }
-        while let Some(action) = self.window.next(session) {
-            match action {
-                Action::Subscribe { filter, qos } => self.subscribe(now, session, filter, qos),
-                Action::Publish {
-                    topic,
-                    payload,
-                    qos,
-                    retain,
-                } => {
-                    if let Err(error) = session.publish(now, &topic, payload.into(), qos, retain) {
-                        (self.log)(ServiceEvent::Warning(format!(
-                            "could not publish on {topic}: {error}"
-                        )));
-                    }
-                }
-                Action::Disconnect => session.disconnect(now),
-            }
+        if session.phase() == Phase::Connected {
+            let mut commands = ServiceCommands {
+                session: SessionCommands { session, now },
+                subscribing: &mut self.subscribing,
+            };
+            self.server.execute_actions(now, &mut commands);
         }
         while let Some(event) = self.server.poll_event() {
-            (self.log)(ServiceEvent::Server(event));
-        }
-    }
-
-    fn subscribe(&mut self, now: Instant, session: &mut Session, filter: String, qos: QoS) {
-        match session.subscribe(now, vec![(filter.clone(), qos)]) {
-            Ok(_) => self.subscribing.push(filter),
-            Err(error) => {
-                self.fail_to_start(ServiceError::Subscribe { filter, error });
-                session.disconnect(now);
+            match event {
+                // Without its subscriptions the service hears no login: it cannot run.
+                ServerEvent::ActionFailed {
+                    action: Action::Subscribe { filter, .. },
+                    error,
+                    ..
+                } => {
+                    self.fail_to_start(ServiceError::Subscribe { filter, error });
+                    session.disconnect(now);
+                }
+                event => (self.log)(ServiceEvent::Server(event)),
             }
         }
     }
@@ -221,25 +209,64 @@ impl<L: FnMut(ServiceEvent)> ServiceHandler<L> {
         }
         if self.subscribing.is_empty() {
             if let Some(ready) = self.ready.take() {
-                let _ = ready.send(Ok(()));
+                if ready.send(Ok(())).is_err() {
+                    // `start_service` was dropped while waiting: nobody runs this service.
+                    let text = "the service was ready, but whoever started it no longer waits; \
+                                stopping";
+                    (self.log)(ServiceEvent::Warning(text.to_string()));
+                    session.disconnect(now);
+                }
             }
         }
     }
 
+    /// Reports why the service cannot run: to `start_service` while it starts, in the log
+    /// afterwards (or if nobody waits any more).
     fn fail_to_start(&mut self, error: ServiceError) {
-        match self.ready.take() {
-            Some(ready) => {
-                let _ = ready.send(Err(error));
-            }
-            None => (self.log)(ServiceEvent::Warning(error.to_string())),
+        let unreported = match self.ready.take() {
+            Some(ready) => ready.send(Err(error)).err().and_then(Result::err),
+            None => Some(error),
+        };
+        if let Some(error) = unreported {
+            (self.log)(ServiceEvent::Warning(error.to_string()));
         }
+    }
+}
+
+/// The session's commands, noting which subscriptions went out: the service is ready once
+/// all of them are acknowledged.
+struct ServiceCommands<'a> {
+    session: SessionCommands<'a>,
+    subscribing: &'a mut Vec<String>,
+}
+
+impl MqttCommands for ServiceCommands<'_> {
+    fn subscribe(&mut self, filter: &str, qos: QoS) -> Result<u16, CommandError> {
+        let pkid = self.session.subscribe(filter, qos)?;
+        self.subscribing.push(filter.to_string());
+        Ok(pkid)
+    }
+
+    fn publish(
+        &mut self,
+        topic: &str,
+        payload: &str,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<Option<u16>, CommandError> {
+        self.session.publish(topic, payload, qos, retain)
+    }
+
+    fn disconnect(&mut self) {
+        self.session.disconnect();
     }
 }
 
 impl<L: FnMut(ServiceEvent)> SessionHandler for ServiceHandler<L> {
     fn handle_event(&mut self, now: Instant, event: &Event, session: &mut Session) {
         match event {
-            // The server queued its subscriptions when it was created: `execute` sends them.
+            // The server queued its subscriptions when it was created: `execute` sends them
+            // now that the session is connected.
             Event::Connected { .. } => {}
             Event::Message(message) => self.server.handle_message(now, message),
             Event::Subscribed { results, .. } => self.on_subscribed(now, session, results),
@@ -256,5 +283,112 @@ impl<L: FnMut(ServiceEvent)> SessionHandler for ServiceHandler<L> {
     fn handle_timeout(&mut self, now: Instant, session: &mut Session) {
         self.server.handle_timeout(now);
         self.execute(now, session);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use mqtt_session::Output;
+
+    use super::*;
+
+    /// A service handler on an in-memory session, its log kept, and the end of its ready
+    /// channel.
+    struct Harness {
+        session: Session,
+        handler: ServiceHandler<Box<dyn FnMut(ServiceEvent)>>,
+        log: Rc<RefCell<Vec<ServiceEvent>>>,
+        ready: oneshot::Receiver<Result<(), ServiceError>>,
+    }
+
+    fn now() -> Instant {
+        Instant::from_millis(0)
+    }
+
+    impl Harness {
+        fn new() -> Self {
+            let log = Rc::new(RefCell::new(Vec::new()));
+            let sink = Rc::clone(&log);
+            let (ready_tx, ready) = oneshot::channel();
+            let handler = ServiceHandler {
+                server: ChallengeServer::new(ServerConfig::new(1)).expect("valid settings"),
+                log: Box::new(move |event| sink.borrow_mut().push(event)) as Box<_>,
+                subscribing: Vec::new(),
+                ready: Some(ready_tx),
+            };
+            let options = ConnectOptions::new("service-test");
+            let session = Session::new(options).expect("valid options");
+            Self {
+                session,
+                handler,
+                log,
+                ready,
+            }
+        }
+
+        /// Feeds the session bytes from the broker and hands every event to the handler, as
+        /// the TCP driver does.
+        fn receive(&mut self, bytes: &[u8]) {
+            self.session.handle_bytes(now(), bytes);
+            loop {
+                match self.session.poll_output() {
+                    Output::Event(event) => {
+                        self.handler.handle_event(now(), &event, &mut self.session)
+                    }
+                    Output::Transmit(_) => {}
+                    Output::Timeout(_) | Output::Idle => return,
+                }
+            }
+        }
+
+        fn connect(&mut self) {
+            self.session.handle_transport_open(now());
+            self.receive(&[0x20, 0x02, 0x00, 0x00]); // CONNACK, accepted
+        }
+    }
+
+    /// SUBACK for `pkid` with one return code.
+    fn suback(pkid: u8, code: u8) -> [u8; 5] {
+        [0x90, 0x03, 0x00, pkid, code]
+    }
+
+    #[test]
+    fn subscriptions_wait_for_the_connection_and_their_acks_make_the_service_ready() {
+        let mut harness = Harness::new();
+        harness.handler.execute(now(), &mut harness.session);
+        assert!(
+            harness.handler.subscribing.is_empty(),
+            "sent before CONNACK"
+        );
+
+        harness.connect();
+        assert_eq!(harness.handler.subscribing, ["login", "+/+"]);
+        harness.receive(&suback(1, 0x01));
+        assert!(
+            harness.ready.try_recv().is_err(),
+            "ready with one SUBACK missing"
+        );
+        harness.receive(&suback(2, 0x01));
+        assert!(matches!(harness.ready.try_recv(), Ok(Ok(()))));
+        assert!(
+            harness.log.borrow().is_empty(),
+            "{:?}",
+            harness.log.borrow()
+        );
+    }
+
+    #[test]
+    fn a_refused_subscription_fails_the_start_and_closes_the_connection() {
+        let mut harness = Harness::new();
+        harness.connect();
+        harness.receive(&suback(1, 0x80));
+        let Ok(Err(ServiceError::Refused { filter })) = harness.ready.try_recv() else {
+            panic!("the start did not fail");
+        };
+        assert_eq!(filter, "login");
+        assert_eq!(harness.session.phase(), Phase::Disconnected);
     }
 }

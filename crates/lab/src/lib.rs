@@ -31,7 +31,6 @@ mod front_door;
 mod http_server;
 mod limits;
 pub mod mqtt_tcp;
-mod send_window;
 pub mod solve_report;
 pub mod solver;
 mod static_files;

@@ -7,11 +7,13 @@
 
 use core::time::Duration;
 
-use challenge::{Action, ChallengeClient, ChallengeEvent, ClientConfig, Phase, UserIdError};
-use mqtt_session::{ConnectOptions, Event, Instant, OptionsError, Session};
+use challenge::{
+    ChallengeClient, ChallengeEvent, ClientConfig, MqttCommands, Phase, SessionCommands,
+    UserIdError,
+};
+use mqtt_session::{CommandError, ConnectOptions, Event, Instant, OptionsError, QoS, Session};
 
 use crate::mqtt_tcp::{MqttTcpClient, SessionHandler};
-use crate::send_window::SendWindow;
 use crate::solve_report::{ReplyTimer, SolveReport};
 
 /// After the final message, how long to stay connected for the acknowledgements of replies
@@ -53,7 +55,6 @@ where
         client,
         progress,
         timer: ReplyTimer::default(),
-        window: SendWindow::default(),
         linger_until: None,
     };
     // The close reason needs no keeping: a run that ends `Done` or `Failed` by a deadline
@@ -69,13 +70,13 @@ where
 }
 
 /// The glue between the MQTT session and the challenge client, in the order `challenge`'s
-/// docs prescribe: every session event in, every action executed (as soon as the send window
-/// lets it out) with its outcome noted at once, then the events out.
+/// docs prescribe: every session event in, every action executed with its outcome noted at
+/// once (`ChallengeClient::execute_actions`), then the events out. QoS 1/2 replies beyond the
+/// broker's in-flight limit wait in the session (`ConnectOptions::max_inflight`), in order.
 struct SolverHandler<P> {
     client: ChallengeClient,
     progress: P,
     timer: ReplyTimer,
-    window: SendWindow,
     /// Set when the client is done but replies await their acks: disconnect then, at the
     /// latest (see [`LINGER`]).
     linger_until: Option<Instant>,
@@ -83,33 +84,15 @@ struct SolverHandler<P> {
 
 impl<P: FnMut(&ChallengeEvent)> SolverHandler<P> {
     fn execute(&mut self, now: Instant, session: &mut Session) {
-        loop {
-            // Noting an outcome can queue more actions (a failure asks for a disconnect).
-            while let Some(action) = self.client.poll_action() {
-                self.window.push(action);
-            }
-            let Some(action) = self.window.next(session) else {
-                break;
+        // Nothing can go out before CONNACK or after the connection closed: the actions wait
+        // in the client (after a close, the run is over anyway).
+        if session.phase() == mqtt_session::Phase::Connected {
+            let mut commands = SolverCommands {
+                session: SessionCommands { session, now },
+                done: self.client.phase() == &Phase::Done,
+                linger_until: &mut self.linger_until,
             };
-            match action {
-                Action::Subscribe { filter, qos } => {
-                    let result = session.subscribe(now, vec![(filter, qos)]);
-                    self.client.note_subscribed(now, result);
-                }
-                Action::Publish {
-                    topic,
-                    payload,
-                    qos,
-                    retain,
-                } => {
-                    let result = session.publish(now, &topic, payload.into(), qos, retain);
-                    self.client.note_published(now, result);
-                }
-                Action::Disconnect if self.client.phase() == &Phase::Done => {
-                    self.linger_until = Some(now + LINGER);
-                }
-                Action::Disconnect => session.disconnect(now),
-            }
+            self.client.execute_actions(now, &mut commands);
         }
         while let Some(event) = self.client.poll_event() {
             self.timer.observe(&event);
@@ -121,6 +104,41 @@ impl<P: FnMut(&ChallengeEvent)> SolverHandler<P> {
         {
             self.linger_until = None;
             session.disconnect(now);
+        }
+    }
+}
+
+/// The session's commands, except that the disconnect a done client asks for ("we can
+/// disconnect from the broker") becomes a linger, so the last replies' acks can arrive. A
+/// client only becomes done on an input, before its actions run, and a done client fails no
+/// more: a disconnect asked for by a client that was not done at the start is a failure's,
+/// and goes out at once.
+struct SolverCommands<'a> {
+    session: SessionCommands<'a>,
+    done: bool,
+    linger_until: &'a mut Option<Instant>,
+}
+
+impl MqttCommands for SolverCommands<'_> {
+    fn subscribe(&mut self, filter: &str, qos: QoS) -> Result<u16, CommandError> {
+        self.session.subscribe(filter, qos)
+    }
+
+    fn publish(
+        &mut self,
+        topic: &str,
+        payload: &str,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<Option<u16>, CommandError> {
+        self.session.publish(topic, payload, qos, retain)
+    }
+
+    fn disconnect(&mut self) {
+        if self.done {
+            *self.linger_until = Some(self.session.now + LINGER);
+        } else {
+            self.session.disconnect();
         }
     }
 }
@@ -149,5 +167,54 @@ impl<P: FnMut(&ChallengeEvent)> SessionHandler for SolverHandler<P> {
 
     fn handle_written(&mut self, now: Instant) {
         self.timer.written(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connected(now: Instant) -> Session {
+        let mut session = Session::new(ConnectOptions::new("solver-test")).expect("valid options");
+        session.handle_transport_open(now);
+        session.handle_bytes(now, &[0x20, 0x02, 0x00, 0x00]); // CONNACK, accepted
+        assert_eq!(session.phase(), mqtt_session::Phase::Connected);
+        session
+    }
+
+    #[test]
+    fn a_done_clients_disconnect_lingers_for_the_last_acks() {
+        let now = Instant::from_millis(5);
+        let mut session = connected(now);
+        let mut linger_until = None;
+        let mut commands = SolverCommands {
+            session: SessionCommands {
+                session: &mut session,
+                now,
+            },
+            done: true,
+            linger_until: &mut linger_until,
+        };
+        commands.disconnect();
+        assert_eq!(linger_until, Some(now + LINGER));
+        assert_eq!(session.phase(), mqtt_session::Phase::Connected);
+    }
+
+    #[test]
+    fn a_failed_clients_disconnect_goes_out_at_once() {
+        let now = Instant::from_millis(5);
+        let mut session = connected(now);
+        let mut linger_until = None;
+        let mut commands = SolverCommands {
+            session: SessionCommands {
+                session: &mut session,
+                now,
+            },
+            done: false,
+            linger_until: &mut linger_until,
+        };
+        commands.disconnect();
+        assert_eq!(linger_until, None);
+        assert_eq!(session.phase(), mqtt_session::Phase::Disconnected);
     }
 }

@@ -30,8 +30,8 @@ fn mosquitto() -> (String, Credentials) {
 }
 
 /// Burst and paced commands, and a service at QoS 2 in a burst: mosquitto drops a 3.1.1
-/// client's QoS 2 messages beyond its in-flight quota (20), which the send window prevents
-/// (`src/send_window.rs`).
+/// client's QoS 2 messages beyond its in-flight quota (20), which the session's send window
+/// prevents (`mqtt_session::ConnectOptions::max_inflight`, 20 by default).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs mosquitto: run through cargo xtask test"]
 async fn the_challenge_is_solved_on_mosquitto_in_a_burst_and_paced_at_every_qos() {
