@@ -123,7 +123,12 @@ impl MqttTcpClient {
         };
         // Small packets answered by small packets: with Nagle on, a reply would wait for the
         // broker's (delayed, up to 40 ms) ACK of our previous write.
-        let _ = stream.set_nodelay(true);
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(
+                "could not turn Nagle's algorithm off towards {}: {error}",
+                self.addr
+            );
+        }
         let (mut reader, mut writer) = stream.into_split();
         self.session.handle_transport_open(self.clock.now());
         let mut buf = vec![0u8; 16 * 1024];
@@ -131,7 +136,9 @@ impl MqttTcpClient {
             closed = closed.or(self.settle(handler, &mut writer).await);
             if let Some(reason) = closed {
                 // Anything final (DISCONNECT) was written by `settle`; FIN tells the broker.
-                let _ = writer.shutdown().await;
+                if let Err(error) = writer.shutdown().await {
+                    tracing::debug!("could not close the connection to {}: {error}", self.addr);
+                }
                 return reason;
             }
             let deadline = [self.session.poll_timeout(), handler.poll_timeout()]

@@ -128,9 +128,20 @@ impl<L: Fn(String)> DeviceHandler<L> {
         }
     }
 
+    /// Tells `start_fleet` once. It stops waiting only when it gave up on the whole fleet (then
+    /// this device is being stopped too), so an undelivered word is only logged.
     fn send_ready(&mut self, result: Result<(), FleetError>) {
-        if let Some(ready) = self.ready.take() {
-            let _ = ready.send(result);
+        let Some(ready) = self.ready.take() else {
+            return;
+        };
+        if let Err(undelivered) = ready.send(result) {
+            let outcome = match undelivered {
+                Ok(()) => "it is ready".to_string(),
+                Err(error) => error.to_string(),
+            };
+            self.warn(format!(
+                "nobody waits for this device to start any more ({outcome})"
+            ));
         }
     }
 
