@@ -5,12 +5,15 @@
 //! - a failed `write` can leave partial bytes behind, so every packet is encoded into a
 //!   scratch buffer and only a complete packet is handed out;
 //! - inside an already framed packet `InsufficientBytes` means "malformed", not "short":
-//!   only [`Decoder::next_packet`]'s framing check treats it as "wait for more bytes".
+//!   only [`Decoder::next_packet`]'s framing check treats it as "wait for more bytes";
+//! - it ignores reserved header flags and trailing bytes of fixed-size packets, so each
+//!   whole frame passes the checks of `fixed_header.rs` first [MQTT-2.2.2-2].
 
 use bytes::{Bytes, BytesMut};
 use mqttbytes::v4::{self, Packet};
 
 use crate::error::ProtocolError;
+use crate::fixed_header::check_frame;
 
 /// Encodes one packet into its own buffer. Callers validate strings and sizes first.
 pub fn encode(packet: &Packet) -> Result<Bytes, mqttbytes::Error> {
@@ -66,7 +69,7 @@ impl Decoder {
     /// This is the one place where "insufficient bytes" means "wait".
     pub fn next_packet(&mut self) -> Result<Option<Packet>, ProtocolError> {
         match mqttbytes::check(self.buffer.iter(), self.max_packet) {
-            Ok(_) => {}
+            Ok(header) => check_frame(&self.buffer[..header.frame_length()])?,
             Err(mqttbytes::Error::InsufficientBytes(_)) => return Ok(None),
             Err(mqttbytes::Error::PayloadSizeLimitExceeded(size)) => {
                 return Err(ProtocolError::PacketTooLarge {

@@ -73,6 +73,31 @@ pub enum ProtocolError {
     },
     #[error("SUBACK {pkid} has {got} results for {want} filters")]
     SubAckCountMismatch { pkid: u16, got: usize, want: usize },
+    /// [MQTT-2.2.2-2]
+    #[error(
+        "the broker sent {packet} with header flags {flags:#06b}; MQTT requires {expected:#06b}"
+    )]
+    ReservedFlags {
+        packet: &'static str,
+        flags: u8,
+        expected: u8,
+    },
+    /// [MQTT-3.3.1-4]
+    #[error("the broker sent a PUBLISH with QoS 3, which does not exist")]
+    PublishQoS3,
+    #[error(
+        "the broker sent {packet} with {length} bytes after its header; it must have {expected}"
+    )]
+    RemainingLength {
+        packet: &'static str,
+        length: usize,
+        expected: usize,
+    },
+    #[error("the broker sent a CONNACK with reserved flag bits set ({0:#010b})")]
+    ConnAckReservedBits(u8),
+    /// [MQTT-1.5.3-2], [MQTT-3.3.2-2], [MQTT-4.7.3-1]
+    #[error("the broker sent a PUBLISH with an invalid topic: {0}")]
+    InvalidTopic(TopicError),
     /// Reported by the transport: MQTT over WebSocket is binary only [MQTT-6.0.0-1].
     #[error("the broker sent a text WebSocket frame; MQTT needs binary frames")]
     TextFrame,

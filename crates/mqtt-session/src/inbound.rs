@@ -8,6 +8,7 @@ use crate::event::{Direction, Event, Message, PacketKind, SubscribeResult};
 use crate::session::{Phase, Session};
 use crate::store::OutgoingStage;
 use crate::time::Instant;
+use crate::topic::validate_topic_name;
 
 impl Session {
     pub(crate) fn handle_packet(&mut self, now: Instant, packet: Packet) {
@@ -106,6 +107,13 @@ impl Session {
     }
 
     fn on_publish(&mut self, now: Instant, publish: v4::Publish) {
+        // The broker's topic is checked like our own before anything is acknowledged or
+        // delivered: no U+0000 [MQTT-1.5.3-2] ("If a receiver (Server or Client) receives
+        // a Control Packet containing U+0000 it MUST close the Network Connection"), no
+        // wildcard [MQTT-3.3.2-2], not empty [MQTT-4.7.3-1].
+        if let Err(error) = validate_topic_name(&publish.topic) {
+            return self.close(CloseReason::Protocol(ProtocolError::InvalidTopic(error)));
+        }
         let pkid = publish.pkid;
         let deliver = match publish.qos {
             QoS::AtMostOnce => true,

@@ -41,6 +41,7 @@ pub mod codec;
 mod commands;
 mod error;
 mod event;
+mod fixed_header;
 mod inbound;
 mod options;
 mod session;

@@ -3,6 +3,7 @@
 mod common;
 
 use common::{bytes_of, Harness};
+use mqtt_session::topic::TopicError;
 use mqtt_session::{CloseReason, ConnectOptions, Event, Phase, ProtocolError, QoS};
 use mqttbytes::v4::{self, Packet, SubscribeReasonCode};
 
@@ -143,4 +144,52 @@ fn random_bytes_never_panic_the_session() {
             }
         }
     }
+}
+
+fn publish_with_topic(topic: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0x30, (2 + topic.len() + 1) as u8, 0x00, topic.len() as u8];
+    bytes.extend_from_slice(topic);
+    bytes.push(b'x');
+    bytes
+}
+
+#[test]
+fn mqtt_1_5_3_2_an_inbound_topic_with_u0000_closes_the_connection() {
+    let mut h = Harness::connected(ConnectOptions::new("m"));
+    h.broker_sends_bytes(&publish_with_topic(b"a\0b"));
+    assert_eq!(
+        h.events,
+        vec![Event::Closed(CloseReason::Protocol(
+            ProtocolError::InvalidTopic(TopicError::ContainsNul)
+        ))],
+        "closed, and nothing delivered"
+    );
+}
+
+#[test]
+fn mqtt_3_3_2_2_an_inbound_topic_with_a_wildcard_closes_the_connection() {
+    for topic in [&b"a/+"[..], b"#", b"a/#"] {
+        let mut h = Harness::connected(ConnectOptions::new("m"));
+        let mut bytes = publish_with_topic(topic);
+        bytes[0] = 0x32; // QoS 1: not even acknowledged
+        bytes[1] += 2;
+        bytes.splice(4 + topic.len()..4 + topic.len(), [0x00, 0x01]);
+        h.take_sent();
+        h.broker_sends_bytes(&bytes);
+        assert_eq!(
+            closed_with(&mut h),
+            ProtocolError::InvalidTopic(TopicError::WildcardInTopicName)
+        );
+        assert!(h.take_sent().is_empty(), "no PUBACK for {topic:?}");
+    }
+}
+
+#[test]
+fn mqtt_4_7_3_1_an_empty_inbound_topic_closes_the_connection() {
+    let mut h = Harness::connected(ConnectOptions::new("m"));
+    h.broker_sends_bytes(&publish_with_topic(b""));
+    assert_eq!(
+        closed_with(&mut h),
+        ProtocolError::InvalidTopic(TopicError::Empty)
+    );
 }
