@@ -39,7 +39,9 @@ pub struct LastWill {
 pub struct ConnectOptions {
     pub client_id: String,
     pub clean_session: bool,
-    /// Keepalive interval; zero disables it [MQTT-3.1.2-10]. Whole seconds on the wire.
+    /// Keepalive interval; zero disables it [MQTT-3.1.2-10]. Whole seconds on the wire:
+    /// a fraction is dropped (10.9 s is announced and pinged as 10 s), and a keepalive
+    /// under one second becomes 1 s rather than 0, which would turn it off.
     pub keep_alive: Duration,
     pub credentials: Option<Credentials>,
     pub last_will: Option<LastWill>,
@@ -105,6 +107,19 @@ impl ConnectOptions {
 
     /// Keepalive as it goes on the wire (whole seconds; validated to fit a `u16`).
     pub(crate) fn keep_alive_secs(&self) -> u16 {
-        u16::try_from(self.keep_alive.as_secs()).unwrap_or(u16::MAX)
+        let secs = match self.keep_alive.as_secs() {
+            0 if !self.keep_alive.is_zero() => 1,
+            secs => secs,
+        };
+        u16::try_from(secs).unwrap_or(u16::MAX)
+    }
+
+    /// The interval the client pings at: exactly the one CONNECT announced, so a
+    /// fractional keepalive is never pinged later than the broker was told. `None`: off.
+    pub(crate) fn keep_alive_interval(&self) -> Option<Duration> {
+        match self.keep_alive_secs() {
+            0 => None,
+            secs => Some(Duration::from_secs(u64::from(secs))),
+        }
     }
 }

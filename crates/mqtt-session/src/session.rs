@@ -46,6 +46,10 @@ pub(crate) struct Link {
     connack_deadline: Instant,
     /// When we last sent anything: keepalive counts from here [MQTT-3.1.2-23].
     last_sent: Instant,
+    /// When bytes last arrived. A client that keeps sending to a broker that no longer
+    /// answers would never ping if only `last_sent` counted; like Paho C and
+    /// libmosquitto, it also pings when nothing was received for a keepalive interval.
+    last_received: Instant,
     /// Set while a PINGREQ waits for its PINGRESP.
     pub(crate) pingresp_deadline: Option<Instant>,
 }
@@ -129,6 +133,9 @@ impl Session {
         let Some(link) = self.link.as_mut() else {
             return; // Late bytes after close: nothing to do with them.
         };
+        if !bytes.is_empty() {
+            link.last_received = now;
+        }
         link.decoder.extend(bytes);
         loop {
             let Some(link) = self.link.as_mut() else {
@@ -237,13 +244,17 @@ impl Session {
             decoder: Decoder::new(self.options.max_inbound_packet),
             connack_deadline: now + self.options.connect_timeout,
             last_sent: now,
+            last_received: now,
             pingresp_deadline: None,
         }
     }
 
+    /// When to ping: a keepalive interval after the later side fell silent, sending or
+    /// receiving, at the interval CONNECT announced (whole seconds).
     fn keepalive_deadline(&self) -> Option<Instant> {
         let link = self.link.as_ref()?;
-        (!self.options.keep_alive.is_zero()).then(|| link.last_sent + self.options.keep_alive)
+        let interval = self.options.keep_alive_interval()?;
+        Some(link.last_sent.min(link.last_received) + interval)
     }
 
     pub(crate) fn require_connected(&self) -> Result<(), CommandError> {

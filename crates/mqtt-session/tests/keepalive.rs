@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::Harness;
-use mqtt_session::{CloseReason, ConnectOptions, Event, Output, QoS};
-use mqttbytes::v4::Packet;
+use mqtt_session::{CloseReason, ConnectOptions, Event, Instant, Output, Phase, QoS};
+use mqttbytes::v4::{self, Packet};
 
 fn options(keep_alive: u64) -> ConnectOptions {
     let mut o = ConnectOptions::new("keepalive");
@@ -25,16 +25,82 @@ fn an_idle_connection_sends_pingreq_after_the_keepalive_interval() {
 }
 
 #[test]
-fn sending_anything_postpones_the_ping() {
+fn traffic_both_ways_postpones_the_ping() {
     let mut h = Harness::connected(options(30));
     h.advance(Duration::from_secs(20));
     h.session
         .publish(h.now, "t", Bytes::new(), QoS::AtMostOnce, false)
         .unwrap();
-    h.drain();
+    h.broker_sends(Packet::Publish(v4::Publish::new("t", QoS::AtMostOnce, "x")));
     h.take_sent();
     h.advance(Duration::from_secs(29));
     assert!(h.take_sent().is_empty());
+    h.advance(Duration::from_secs(1));
+    assert_eq!(h.take_sent(), vec![Packet::PingReq]);
+}
+
+#[test]
+fn a_client_that_keeps_publishing_to_a_silent_broker_pings_and_declares_it_dead() {
+    // QoS 0 every 5 s with keepalive 10 s: the send side is never idle for 10 s, but
+    // nothing comes back. Paho C and libmosquitto ping in this case too.
+    let mut h = Harness::connected(options(10));
+    h.take_sent();
+    let mut pinged_at = None;
+    for _ in 0..4 {
+        h.advance(Duration::from_secs(5));
+        if h.session.phase() != Phase::Connected {
+            break;
+        }
+        h.session
+            .publish(h.now, "t", Bytes::new(), QoS::AtMostOnce, false)
+            .unwrap();
+        h.drain();
+        if h.take_sent().contains(&Packet::PingReq) {
+            pinged_at.get_or_insert(h.now);
+        }
+    }
+    assert_eq!(pinged_at, Some(Instant::from_millis(1_000 + 10_000)));
+    assert_eq!(
+        h.take_events(),
+        vec![Event::Closed(CloseReason::KeepAliveTimeout(5))],
+        "PINGREQ at 10 s, no PINGRESP within the 5 s ping timeout"
+    );
+    assert_eq!(h.now, Instant::from_millis(1_000 + 15_000));
+}
+
+#[test]
+fn a_fractional_keepalive_is_pinged_at_the_whole_seconds_connect_announced() {
+    let mut o = options(0);
+    o.keep_alive = Duration::from_millis(10_900);
+    let mut h = Harness::new(o);
+    h.session.handle_transport_open(h.now);
+    h.drain();
+    assert!(matches!(h.take_sent().as_slice(), [Packet::Connect(c)] if c.keep_alive == 10));
+    h.broker_sends(Packet::ConnAck(v4::ConnAck::new(
+        v4::ConnectReturnCode::Success,
+        false,
+    )));
+    h.advance(Duration::from_millis(9_999));
+    assert!(h.take_sent().is_empty());
+    h.advance(Duration::from_millis(1));
+    assert_eq!(h.take_sent(), vec![Packet::PingReq], "at 10 s, not 10.9 s");
+}
+
+#[test]
+fn a_keepalive_under_one_second_is_announced_and_pinged_as_one_second() {
+    let mut o = options(0);
+    o.keep_alive = Duration::from_millis(400);
+    let mut h = Harness::new(o);
+    h.session.handle_transport_open(h.now);
+    h.drain();
+    assert!(
+        matches!(h.take_sent().as_slice(), [Packet::Connect(c)] if c.keep_alive == 1),
+        "not 0, which would turn keepalive off"
+    );
+    h.broker_sends(Packet::ConnAck(v4::ConnAck::new(
+        v4::ConnectReturnCode::Success,
+        false,
+    )));
     h.advance(Duration::from_secs(1));
     assert_eq!(h.take_sent(), vec![Packet::PingReq]);
 }
