@@ -36,6 +36,13 @@
 //! subscriptions, QoS 2 ids awaiting PUBREL) lives in [`store`], apart from what belongs
 //! to one connection (receive buffer, keepalive deadlines) in the session's connection
 //! record. The codec (`mqttbytes`) is confined to [`codec`].
+//!
+//! # Reconnecting
+//!
+//! [`Reconnect`] is the policy that decides when the caller opens the next transport
+//! (exponential backoff with jitter, an immediate try when the network comes back, no
+//! retry after the user's disconnect or a refusal that cannot heal). It is as pure as
+//! the session: feed it the session's `Connected` and `Closed` events with `now`.
 
 pub mod codec;
 mod commands;
@@ -44,6 +51,7 @@ mod event;
 mod fixed_header;
 mod inbound;
 mod options;
+mod reconnect;
 mod session;
 pub mod store;
 mod time;
@@ -55,5 +63,6 @@ pub use mqttbytes::QoS;
 pub use options::{
     ConnectOptions, Credentials, LastWill, DEFAULT_MAX_INBOUND_PACKET, DEFAULT_MAX_INFLIGHT,
 };
+pub use reconnect::{Reconnect, ReconnectOutput, ReconnectPolicy, ReconnectState, Stop};
 pub use session::{Phase, Session};
 pub use time::Instant;
