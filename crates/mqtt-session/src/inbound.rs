@@ -16,7 +16,7 @@ impl Session {
             return;
         };
         match (phase, packet) {
-            (Phase::AwaitingConnAck, Packet::ConnAck(ack)) => self.on_connack(ack),
+            (Phase::AwaitingConnAck, Packet::ConnAck(ack)) => self.on_connack(now, ack),
             // [MQTT-3.2.0-1]: the first packet from the server must be CONNACK.
             (Phase::AwaitingConnAck, other) => {
                 self.unexpected(&other, "waiting for CONNACK");
@@ -80,7 +80,7 @@ impl Session {
         }
     }
 
-    fn on_connack(&mut self, ack: v4::ConnAck) {
+    fn on_connack(&mut self, now: Instant, ack: v4::ConnAck) {
         self.trace(Direction::Received, PacketKind::ConnAck);
         let refusal = match ack.code {
             ConnectReturnCode::Success => None,
@@ -95,15 +95,13 @@ impl Session {
         if let Some(refusal) = refusal {
             return self.close(CloseReason::Refused(refusal));
         }
-        if !ack.session_present {
-            self.store.broker_session_lost();
-        }
         if let Some(link) = self.link.as_mut() {
             link.phase = Phase::Connected;
         }
         self.emit(Event::Connected {
             session_present: ack.session_present,
         });
+        self.resume(now, ack.session_present);
     }
 
     fn on_publish(&mut self, now: Instant, publish: v4::Publish) {

@@ -37,6 +37,15 @@
 //! to one connection (receive buffer, keepalive deadlines) in the session's connection
 //! record. The codec (`mqttbytes`) is confined to [`codec`].
 //!
+//! Keep one `Session` for as long as the user means the same client, and hand it each new
+//! transport. With clean session off, a CONNACK with session present resends every
+//! unacknowledged PUBLISH (DUP set, same packet id, first-sent order), then the PUBRELs
+//! awaiting PUBCOMP, then the queue. When the session is gone instead (clean session on:
+//! at the end of each connection; otherwise a CONNACK with session present 0), every
+//! outgoing message not completed is reported as an [`Abandoned`] message, which the
+//! application may publish again. Pending (UN)SUBSCRIBEs are forgotten at every close:
+//! subscribe again after `Event::Connected`.
+//!
 //! # Reconnecting
 //!
 //! [`Reconnect`] is the policy that decides when the caller opens the next transport
@@ -52,6 +61,7 @@ mod fixed_header;
 mod inbound;
 mod options;
 mod reconnect;
+mod resume;
 mod session;
 pub mod store;
 mod time;
@@ -64,5 +74,6 @@ pub use options::{
     ConnectOptions, Credentials, LastWill, DEFAULT_MAX_INBOUND_PACKET, DEFAULT_MAX_INFLIGHT,
 };
 pub use reconnect::{Reconnect, ReconnectOutput, ReconnectPolicy, ReconnectState, Stop};
+pub use resume::{AbandonReason, Abandoned};
 pub use session::{Phase, Session};
 pub use time::Instant;

@@ -297,9 +297,11 @@ impl Session {
         self.events.push_back(Event::Warning(text));
     }
 
-    /// Ends the connection: drop per-connection state, tell the application.
+    /// Ends the connection: drop per-connection state (and, with a clean session, the
+    /// session), then tell the application. `Closed` is the connection's last event.
     pub(crate) fn close(&mut self, reason: CloseReason) {
         self.link = None;
+        self.connection_ended();
         self.events.push_back(Event::Closed(reason));
     }
 }

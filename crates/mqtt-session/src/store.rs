@@ -2,7 +2,8 @@
 //! subscriptions, and QoS 2 ids awaiting PUBREL.
 //!
 //! Kept apart from the per-connection record so that a later reconnect can resend what
-//! is unacknowledged (with DUP set, [MQTT-4.4.0-1]) without a second state machine.
+//! is unacknowledged (with DUP set, [MQTT-4.4.0-1]) without a second state machine, or
+//! hand it back to the application when the session is gone (see `resume.rs`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -20,7 +21,8 @@ pub enum OutgoingStage {
     AwaitingPubAck,
     /// QoS 2 sent, waiting for PUBREC.
     AwaitingPubRec,
-    /// PUBREL sent, waiting for PUBCOMP. The message itself may be forgotten.
+    /// PUBREL sent, waiting for PUBCOMP. The message is kept: if the broker loses the
+    /// session now, the application is offered it back.
     AwaitingPubComp,
 }
 
@@ -37,7 +39,15 @@ pub struct Outgoing {
 /// What a packet identifier is currently used for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Use {
-    Publish(Outgoing),
+    /// `sent` orders PUBLISH resends [MQTT-4.6.0-1]: taken when the application
+    /// publishes, which is also the send order because the queue is first in, first out
+    /// and holds messages only while the window is full. `released` orders PUBREL
+    /// resends: taken when the PUBREC arrives [MQTT-4.6.0-4] (0 before).
+    Publish {
+        message: Outgoing,
+        sent: u64,
+        released: u64,
+    },
     Subscribe(Vec<(String, QoS)>),
     Unsubscribe(Vec<String>),
 }
@@ -55,6 +65,8 @@ pub struct Store {
     queued: VecDeque<u16>,
     /// Publishes sent and not yet completed (kept as a count: floods must not scan).
     in_flight_publishes: usize,
+    /// The next value of a publish's `seq`.
+    next_seq: u64,
 }
 
 impl Store {
@@ -81,8 +93,19 @@ impl Store {
         } else {
             self.in_flight_publishes += 1;
         }
-        self.in_use.insert(pkid, Use::Publish(message));
+        let sent = self.take_seq();
+        let publish = Use::Publish {
+            message,
+            sent,
+            released: 0,
+        };
+        self.in_use.insert(pkid, publish);
         Ok(pkid)
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
     }
 
     /// QoS 1/2 publishes sent and not yet completed.
@@ -99,13 +122,13 @@ impl Store {
     /// encodes and transmits it.
     pub(crate) fn dequeue(&mut self) -> Option<(u16, Outgoing)> {
         while let Some(pkid) = self.queued.pop_front() {
-            if let Some(Use::Publish(o)) = self.in_use.get_mut(&pkid) {
-                o.stage = match o.qos {
+            if let Some(Use::Publish { message, .. }) = self.in_use.get_mut(&pkid) {
+                message.stage = match message.qos {
                     QoS::ExactlyOnce => OutgoingStage::AwaitingPubRec,
                     _ => OutgoingStage::AwaitingPubAck,
                 };
                 self.in_flight_publishes += 1;
-                return Some((pkid, o.clone()));
+                return Some((pkid, message.clone()));
             }
         }
         None
@@ -129,17 +152,21 @@ impl Store {
     /// The stage of an outgoing publish, if `pkid` is one.
     pub fn outgoing_stage(&self, pkid: u16) -> Option<OutgoingStage> {
         match self.in_use.get(&pkid) {
-            Some(Use::Publish(o)) => Some(o.stage),
+            Some(Use::Publish { message, .. }) => Some(message.stage),
             _ => None,
         }
     }
 
-    /// Moves an outgoing QoS 2 message from PUBREC to PUBCOMP; the payload is dropped.
+    /// Moves an outgoing QoS 2 message from PUBREC to PUBCOMP.
     pub(crate) fn publish_received(&mut self, pkid: u16) -> bool {
+        let next = self.next_seq + 1;
         match self.in_use.get_mut(&pkid) {
-            Some(Use::Publish(o)) if o.stage == OutgoingStage::AwaitingPubRec => {
-                o.stage = OutgoingStage::AwaitingPubComp;
-                o.payload = Bytes::new();
+            Some(Use::Publish {
+                message, released, ..
+            }) if message.stage == OutgoingStage::AwaitingPubRec => {
+                message.stage = OutgoingStage::AwaitingPubComp;
+                *released = next;
+                self.next_seq = next;
                 true
             }
             _ => false,
@@ -149,8 +176,8 @@ impl Store {
     /// Releases an outgoing publish that reached `stage`; returns its QoS.
     pub(crate) fn finish_publish(&mut self, pkid: u16, stage: OutgoingStage) -> Option<QoS> {
         match self.in_use.get(&pkid) {
-            Some(Use::Publish(o)) if o.stage == stage => {
-                let qos = o.qos;
+            Some(Use::Publish { message, .. }) if message.stage == stage => {
+                let qos = message.qos;
                 self.in_use.remove(&pkid);
                 self.in_flight_publishes = self.in_flight_publishes.saturating_sub(1);
                 Some(qos)
@@ -199,11 +226,67 @@ impl Store {
         self.awaiting_pubrel.remove(&pkid)
     }
 
-    /// The broker holds no session for us [MQTT-3.2.2-2]: forget what only made sense
-    /// with its state (inbound QoS 2 ids and granted subscriptions).
-    pub(crate) fn broker_session_lost(&mut self) {
+    /// What a resumed session sends again [MQTT-4.4.0-1]: the PUBLISHes still waiting for
+    /// PUBACK or PUBREC, in the order they were first sent [MQTT-4.6.0-1], then the ids
+    /// whose PUBREL waits for PUBCOMP, in the order their PUBRECs arrived [MQTT-4.6.0-4].
+    /// Queued publishes are not part of it: they were never sent.
+    pub(crate) fn unacknowledged(&self) -> (Vec<(u16, Outgoing)>, Vec<u16>) {
+        let mut publishes = Vec::new();
+        let mut releases = Vec::new();
+        for (&pkid, entry) in &self.in_use {
+            let Use::Publish {
+                message,
+                sent,
+                released,
+            } = entry
+            else {
+                continue;
+            };
+            match message.stage {
+                OutgoingStage::Queued => {}
+                OutgoingStage::AwaitingPubAck | OutgoingStage::AwaitingPubRec => {
+                    publishes.push((*sent, pkid, message.clone()));
+                }
+                OutgoingStage::AwaitingPubComp => releases.push((*released, pkid)),
+            }
+        }
+        publishes.sort_unstable_by_key(|(sent, ..)| *sent);
+        releases.sort_unstable_by_key(|(released, _)| *released);
+        let publishes = publishes.into_iter().map(|(_, id, m)| (id, m)).collect();
+        (publishes, releases.into_iter().map(|(_, id)| id).collect())
+    }
+
+    /// A connection ended. MQTT 3.1.1 never resends SUBSCRIBE or UNSUBSCRIBE, so their
+    /// acks cannot come any more: free their ids (the caller subscribes again once
+    /// connected). Returns how many were pending.
+    pub(crate) fn forget_pending_subscriptions(&mut self) -> usize {
+        let before = self.in_use.len();
+        self.in_use
+            .retain(|_, entry| matches!(entry, Use::Publish { .. }));
+        before - self.in_use.len()
+    }
+
+    /// The session is over (clean session [MQTT-3.1.2-6], or the broker kept none
+    /// [MQTT-3.2.2-2]): forget all of its state and hand back every outgoing message not
+    /// completed, in the order it was first sent or queued.
+    pub(crate) fn discard(&mut self) -> Vec<(u16, Outgoing)> {
+        let mut abandoned: Vec<(u64, u16, Outgoing)> = Vec::new();
+        for (pkid, entry) in std::mem::take(&mut self.in_use) {
+            if let Use::Publish { message, sent, .. } = entry {
+                abandoned.push((sent, pkid, message));
+            }
+        }
+        abandoned.sort_unstable_by_key(|(sent, ..)| *sent);
+        self.queued.clear();
+        self.in_flight_publishes = 0;
         self.awaiting_pubrel.clear();
         self.subscriptions.clear();
+        abandoned.into_iter().map(|(_, id, m)| (id, m)).collect()
+    }
+
+    /// Inbound QoS 2 ids whose PUBREL has not arrived yet.
+    pub fn awaiting_pubrel(&self) -> usize {
+        self.awaiting_pubrel.len()
     }
 
     /// Subscriptions the broker granted, with their QoS.

@@ -205,7 +205,9 @@ fn a_transport_that_drops_ends_the_connection_with_its_reason() {
 
 #[test]
 fn the_session_reconnects_on_a_new_transport() {
-    let mut h = Harness::connected(options());
+    let mut o = options();
+    o.clean_session = false; // a broker reports a stored session only then [MQTT-3.2.2-1]
+    let mut h = Harness::connected(o);
     h.session.handle_transport_closed(h.now, "gone");
     h.drain();
     h.take_events();

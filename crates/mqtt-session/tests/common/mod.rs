@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use mqtt_session::codec::encode;
-use mqtt_session::{ConnectOptions, Event, Instant, Output, Session};
+use mqtt_session::{ConnectOptions, Event, Instant, Output, QoS, Session};
 use mqttbytes::v4::{self, ConnectReturnCode, Packet};
 
 /// The session under test, what it sent (decoded as the broker would) and what it said.
@@ -87,6 +87,44 @@ impl Harness {
         self.now = target;
     }
 
+    /// The transport drops under the session. What was sent before is forgotten: look at
+    /// it first if it matters.
+    pub fn cut(&mut self) {
+        self.sent.clear();
+        self.session.handle_transport_closed(self.now, "cut");
+        self.drain();
+    }
+
+    /// A new transport opens and the broker accepts CONNECT, saying whether it kept the
+    /// session. What the session sent after CONNECT stays in `sent`.
+    pub fn reconnect(&mut self, session_present: bool) {
+        self.session.handle_transport_open(self.now);
+        self.drain();
+        let sent = self.take_sent();
+        assert!(matches!(sent.as_slice(), [Packet::Connect(_)]), "{sent:?}");
+        self.broker_sends(Packet::ConnAck(v4::ConnAck::new(
+            ConnectReturnCode::Success,
+            session_present,
+        )));
+    }
+
+    /// Publishes `payload` to `t` and returns the packet id (QoS 1 or 2).
+    pub fn publish(&mut self, qos: QoS, payload: &'static str) -> u16 {
+        let pkid = self
+            .session
+            .publish(
+                self.now,
+                "t",
+                Bytes::from_static(payload.as_bytes()),
+                qos,
+                false,
+            )
+            .expect("publish accepted")
+            .expect("QoS 1 or 2 has a packet id");
+        self.drain();
+        pkid
+    }
+
     pub fn take_sent(&mut self) -> Vec<Packet> {
         std::mem::take(&mut self.sent)
     }
@@ -109,4 +147,24 @@ pub fn bytes_of(packets: &[Packet]) -> Vec<u8> {
         .iter()
         .flat_map(|p| encode(p).expect("encodes").to_vec())
         .collect()
+}
+
+/// The packet ids of the messages the session reported abandoned, in order.
+pub fn abandoned(events: &[Event]) -> Vec<u16> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Warning(text) if text.contains("was abandoned") => {
+                text.split(' ').nth(3).and_then(|id| id.parse().ok())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A PUBLISH as the broker would send it.
+pub fn inbound(qos: QoS, pkid: u16, payload: &'static str) -> Packet {
+    let mut p = v4::Publish::new("sensor/temperature", qos, payload);
+    p.pkid = pkid;
+    Packet::Publish(p)
 }
