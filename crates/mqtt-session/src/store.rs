@@ -258,12 +258,10 @@ impl Store {
 
     /// A connection ended. MQTT 3.1.1 never resends SUBSCRIBE or UNSUBSCRIBE, so their
     /// acks cannot come any more: free their ids (the caller subscribes again once
-    /// connected). Returns how many were pending.
-    pub(crate) fn forget_pending_subscriptions(&mut self) -> usize {
-        let before = self.in_use.len();
+    /// connected).
+    pub(crate) fn forget_pending_subscriptions(&mut self) {
         self.in_use
             .retain(|_, entry| matches!(entry, Use::Publish { .. }));
-        before - self.in_use.len()
     }
 
     /// The session is over (clean session [MQTT-3.1.2-6], or the broker kept none
