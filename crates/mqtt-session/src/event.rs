@@ -4,6 +4,7 @@ use bytes::Bytes;
 use mqttbytes::QoS;
 
 use crate::error::CloseReason;
+use crate::resume::Abandoned;
 use crate::time::Instant;
 
 /// One output of [`crate::Session::poll_output`].
@@ -102,6 +103,10 @@ pub enum Event {
     Message(Message),
     /// A QoS 1 message got its PUBACK, or a QoS 2 message its PUBCOMP.
     Delivered { pkid: u16, qos: QoS },
+    /// An outgoing QoS 1/2 message that will never be completed: its session ended
+    /// (clean session) or the broker kept none. It carries all it takes to publish it
+    /// again; its `Display` is a sentence for the log.
+    Abandoned(Abandoned),
     /// SUBACK: one result per filter, in the order they were asked.
     Subscribed {
         pkid: u16,

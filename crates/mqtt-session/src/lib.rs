@@ -42,8 +42,8 @@
 //! unacknowledged PUBLISH (DUP set, same packet id, first-sent order), then the PUBRELs
 //! awaiting PUBCOMP, then the queue. When the session is gone instead (clean session on:
 //! at the end of each connection; otherwise a CONNACK with session present 0), every
-//! outgoing message not completed is reported as an [`Abandoned`] message, which the
-//! application may publish again. Pending (UN)SUBSCRIBEs are forgotten at every close:
+//! outgoing message not completed is reported as an [`Event::Abandoned`] message, which
+//! the application may publish again. Pending (UN)SUBSCRIBEs are forgotten at every close:
 //! subscribe again after `Event::Connected`.
 //!
 //! # Reconnecting

@@ -5,7 +5,7 @@
 //!  CONNACK accepted ─┬─ clean session 0, session present 1 ─▶ resend PUBLISH (DUP=1, same ids,
 //!                    │                                         first-sent order), then PUBREL
 //!                    │                                         (PUBREC order), then the queue
-//!                    └─ otherwise ──────────────────────────▶ discard: one `Abandoned` per
+//!                    └─ otherwise ──────────────────────────▶ discard: one `Event::Abandoned` per
 //!                                                              outgoing message not completed
 //!  connection ends ──┬─ always ─────────────────────────────▶ free pending (UN)SUBSCRIBE ids
 //!                    └─ clean session 1 ────────────────────▶ discard (the session ends too)
@@ -130,7 +130,7 @@ impl Session {
                 stage: message.stage,
                 reason,
             };
-            self.emit(Event::Warning(abandoned.to_string()));
+            self.emit(Event::Abandoned(abandoned));
         }
     }
 

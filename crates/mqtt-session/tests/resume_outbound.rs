@@ -4,7 +4,8 @@ mod common;
 
 use bytes::Bytes;
 use common::{abandoned, Harness};
-use mqtt_session::{ConnectOptions, Event, QoS};
+use mqtt_session::store::OutgoingStage;
+use mqtt_session::{AbandonReason, Abandoned, ConnectOptions, Event, QoS};
 use mqttbytes::v4::{self, Packet};
 
 fn persistent() -> Harness {
@@ -134,7 +135,73 @@ fn a_qos2_message_cut_after_its_pubrec_is_abandoned_when_the_broker_lost_the_ses
     h.cut();
     h.reconnect(false);
     assert!(h.take_sent().is_empty(), "no PUBREL into a new session");
-    assert_eq!(abandoned(&h.events), [pkid]);
+    let events = h.take_events();
+    let [Event::Closed(_), Event::Connected { .. }, Event::Abandoned(a)] = events.as_slice() else {
+        panic!("{events:?}");
+    };
+    assert_eq!(
+        a,
+        &Abandoned {
+            pkid,
+            topic: "t".into(),
+            payload: Bytes::from_static(b"two"),
+            qos: QoS::ExactlyOnce,
+            retain: false,
+            stage: OutgoingStage::AwaitingPubComp,
+            reason: AbandonReason::BrokerLostSession,
+        },
+        "the payload is kept past PUBREC so it can be offered back"
+    );
+    assert_eq!(
+        a.to_string(),
+        format!(
+            "QoS 2 message {pkid} to 't' was abandoned (the broker had it, no PUBCOMP): \
+             the broker kept no session for this client; publish it again to send it"
+        )
+    );
+}
+
+#[test]
+fn an_abandoned_message_carries_what_it_takes_to_publish_it_again() {
+    let mut h = persistent();
+    let first = h
+        .session
+        .publish(
+            h.now,
+            "a/b",
+            Bytes::from_static(b"42"),
+            QoS::AtLeastOnce,
+            true,
+        )
+        .unwrap()
+        .unwrap();
+    h.drain();
+    h.cut();
+    h.reconnect(false);
+    let events = h.take_events();
+    let Some(Event::Abandoned(a)) = events.last().cloned() else {
+        panic!("{events:?}");
+    };
+    assert_eq!(
+        (a.pkid, a.stage, a.reason),
+        (
+            first,
+            OutgoingStage::AwaitingPubAck,
+            AbandonReason::BrokerLostSession
+        )
+    );
+    let again = h
+        .session
+        .publish(h.now, &a.topic, a.payload, a.qos, a.retain)
+        .unwrap()
+        .unwrap();
+    h.drain();
+    let sent = h.take_sent();
+    assert!(
+        matches!(sent.as_slice(), [Packet::Publish(p)]
+            if p.pkid == again && p.topic == "a/b" && &p.payload[..] == b"42" && p.retain && !p.dup),
+        "{sent:?}"
+    );
 }
 
 #[test]

@@ -3,7 +3,8 @@
 mod common;
 
 use common::{abandoned, inbound, Harness};
-use mqtt_session::{CloseReason, ConnectOptions, Event, QoS};
+use mqtt_session::store::OutgoingStage;
+use mqtt_session::{AbandonReason, CloseReason, ConnectOptions, Event, QoS};
 use mqttbytes::v4::{self, Packet, SubscribeReasonCode};
 
 fn options(clean_session: bool, max_inflight: usize) -> ConnectOptions {
@@ -45,6 +46,10 @@ fn mqtt_3_1_2_6_with_clean_session_the_session_state_ends_with_the_connection() 
     h.cut();
     let events = h.take_events();
     assert_eq!(abandoned(&events), [one, two]);
+    assert!(events.iter().all(|e| match e {
+        Event::Abandoned(a) => a.reason == AbandonReason::CleanSessionEnded,
+        _ => true,
+    }));
     assert!(
         matches!(events.last(), Some(Event::Closed(_))),
         "Closed is the connection's last event: {events:?}"
@@ -142,6 +147,11 @@ fn a_full_send_window_at_a_drop_does_not_silence_later_publishes() {
         h.reconnect(session_present);
         let events = h.take_events();
         assert_eq!(abandoned(&events), ids, "the queued one too");
+        assert!(
+            matches!(events.iter().rev().find(|e| matches!(e, Event::Abandoned(_))),
+                Some(Event::Abandoned(a)) if a.stage == OutgoingStage::Queued),
+            "the last one was never sent"
+        );
         assert_eq!(h.session.store().in_flight_publishes(), 0);
         let later = h.publish(QoS::ExactlyOnce, "later");
         assert_eq!(publish_ids(&h.take_sent()), [later], "sent at once");

@@ -154,9 +154,7 @@ pub fn abandoned(events: &[Event]) -> Vec<u16> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Warning(text) if text.contains("was abandoned") => {
-                text.split(' ').nth(3).and_then(|id| id.parse().ok())
-            }
+            Event::Abandoned(a) => Some(a.pkid),
             _ => None,
         })
         .collect()
