@@ -148,6 +148,10 @@ impl ClientModel {
                 reaction.changed = false;
                 log.note(Direction::Error, text);
             }
+            Event::Abandoned(message) => {
+                reaction.changed = false;
+                log.note(Direction::Error, message.to_string());
+            }
             Event::Closed(reason) => {
                 reaction.closed = true;
                 for row in &mut self.subscriptions {
