@@ -34,6 +34,7 @@ fn settings(id: &str) -> BrokerSettings {
         password: String::new(),
         keep_alive_secs: 60,
         clean_session: true,
+        reconnect: false,
     }
 }
 

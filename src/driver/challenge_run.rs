@@ -131,7 +131,14 @@ impl Shared {
                     .handle_session_event(now, &event);
                 (self.on_update)(RunUpdate::Session(event));
             }
-            Input::Client(ClientEvent::TransportOpen) => {}
+            // The run's client does not reconnect (its settings say so): the session's
+            // `Closed` has already ended the challenge.
+            Input::Client(
+                ClientEvent::TransportOpen
+                | ClientEvent::Connecting { .. }
+                | ClientEvent::Reconnecting { .. }
+                | ClientEvent::Ended(_),
+            ) => {}
             Input::Timeout => self.state.borrow_mut().challenge.handle_timeout(now),
         }
         // Events before and after the actions, so the log shows a phase change before the

@@ -1,80 +1,68 @@
 //! The browser's MQTT client: moves bytes and timers between a [`WsTransport`] and the
-//! sans-IO [`Session`], and reports what happens through one callback.
+//! sans-IO [`Session`] and [`Reconnect`] policy, and reports what happens through one
+//! callback.
 //!
-//! Everything runs on the page's single thread. The session sits in an
-//! `Rc<RefCell<_>>`; no borrow is held while the callback runs, so the callback may
-//! call back into the client (publish from a message handler, for example).
+//! One `Session` lives as long as the client, across every WebSocket it opens: after a lost
+//! connection the policy says when to open the next one, and the session resumes (resends
+//! with DUP on a resumed session, reports what it abandons otherwise).
+//!
+//! Everything runs on the page's single thread. The state sits in an `Rc<RefCell<_>>`; no
+//! borrow is held while the callback runs, so the callback may call back into the client
+//! (publish from a message handler, for example).
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
-use std::time::Duration;
 
 use bytes::Bytes;
 use mqtt_session::{
-    CommandError, ConnectOptions, Credentials, Event, Instant, OptionsError, Output, Phase,
-    ProtocolError, QoS, Session,
+    CloseReason, CommandError, Event, Instant, Output, Phase, ProtocolError, QoS, Reconnect,
+    ReconnectOutput, ReconnectPolicy, ReconnectState, Session,
 };
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 
 use super::clock::now;
 use super::deadline::DeadlineTimer;
-use super::transport::{describe_close, OpenError, TransportEvent, WsTransport};
+use super::transport::{describe_close, TransportEvent, WsTransport};
 
-/// What the user typed in the connection panel.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrokerSettings {
-    pub url: String,
-    pub client_id: String,
-    pub username: String,
-    pub password: String,
-    pub keep_alive_secs: u16,
-    pub clean_session: bool,
-}
-
-impl BrokerSettings {
-    /// The session options these settings describe.
-    pub fn connect_options(&self) -> ConnectOptions {
-        let mut options = ConnectOptions::new(self.client_id.trim());
-        options.keep_alive = Duration::from_secs(u64::from(self.keep_alive_secs));
-        options.clean_session = self.clean_session;
-        let username = self.username.trim();
-        if !username.is_empty() || !self.password.is_empty() {
-            options.credentials = Some(Credentials {
-                username: username.to_string(),
-                password: (!self.password.is_empty()).then(|| self.password.clone()),
-            });
-        }
-        options
-    }
-}
-
-/// Why [`MqttClient::connect`] could not start.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StartError {
-    #[error("{0}")]
-    Options(#[from] OptionsError),
-    #[error("{0}")]
-    Open(#[from] OpenError),
-}
+pub use super::settings::{BrokerSettings, StartError};
 
 /// What the client reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientEvent {
+    /// A WebSocket is being opened: `retry` 0 is the first try, then 1, 2…
+    Connecting { retry: u32 },
     /// The WebSocket is open and CONNECT was sent.
     TransportOpen,
-    /// An event of the MQTT session; `Closed` is always the last one.
+    /// An event of the MQTT session. `Closed` ends one connection, not the client.
     Session(Event),
+    /// The connection is down; retry number `retry` is due at `at` (page clock).
+    Reconnecting {
+        retry: u32,
+        at: Instant,
+        reason: CloseReason,
+    },
+    /// No more connections: the user disconnected, the broker refused for good, or the
+    /// connection ended with reconnecting off. Always the last event.
+    Ended(CloseReason),
 }
 
 struct Inner {
     session: Session,
+    /// `None` when the settings turned reconnecting off.
+    reconnect: Option<Reconnect>,
     transport: Option<WsTransport>,
     url: String,
     timer: DeadlineTimer,
+    ended: bool,
     on_event: Rc<dyn Fn(ClientEvent)>,
+    /// The window's `online` listener: a retry goes at once when the network is back.
+    online: Option<Closure<dyn FnMut()>>,
     weak_self: Weak<RefCell<Inner>>,
 }
 
-/// A connection to one broker. Cloning gives another handle to the same connection.
+/// A connection to one broker, kept up across drops. Cloning gives another handle to the
+/// same client.
 #[derive(Clone)]
 pub struct MqttClient {
     inner: Rc<RefCell<Inner>>,
@@ -87,31 +75,52 @@ impl MqttClient {
         on_event: impl Fn(ClientEvent) + 'static,
     ) -> Result<Self, StartError> {
         let session = Session::new(settings.connect_options())?;
+        let reconnect = settings.reconnect.then(|| {
+            let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+            Reconnect::new(ReconnectPolicy::default(), seed)
+        });
         let inner = Rc::new_cyclic(|weak_self| {
             RefCell::new(Inner {
                 session,
+                reconnect,
                 transport: None,
                 url: settings.url.trim().to_string(),
                 timer: DeadlineTimer::new(),
+                ended: false,
                 on_event: Rc::new(on_event),
+                online: None,
                 weak_self: weak_self.clone(),
             })
         });
-        let weak = Rc::downgrade(&inner);
-        let transport = WsTransport::open(&settings.url, move |event| {
-            if let Some(inner) = weak.upgrade() {
-                MqttClient { inner }.on_transport(event);
+        {
+            // The first WebSocket is opened here, so a URL the browser refuses is an error
+            // of `connect` rather than an event. Its events arrive later, from the browser.
+            let mut guard = inner.borrow_mut();
+            let state = &mut *guard;
+            state.transport = Some(Self::open_transport(&state.url, Rc::downgrade(&inner))?);
+            let now = now();
+            state.session.handle_transport_connecting(now);
+            if let Some(reconnect) = state.reconnect.as_mut() {
+                reconnect.start(now);
+                // Its first `Open` is the transport just opened.
+                let first = reconnect.poll_output();
+                debug_assert_eq!(first, ReconnectOutput::Open { retry: 0 });
             }
-        })?;
-        inner.borrow_mut().transport = Some(transport);
+        }
         let client = Self { inner };
-        client.command(|s, now| s.handle_transport_connecting(now));
+        client.listen_for_online();
+        client.drive();
         Ok(client)
     }
 
     /// Where the MQTT session stands.
     pub fn phase(&self) -> Phase {
         self.inner.borrow().session.phase()
+    }
+
+    /// Whether the client still connects or reconnects (not ended).
+    pub fn is_alive(&self) -> bool {
+        !self.inner.borrow().ended
     }
 
     /// Publishes; returns the packet id for QoS 1 and 2.
@@ -136,9 +145,30 @@ impl MqttClient {
         self.command(|s, now| s.unsubscribe(now, vec![filter.to_string()]))
     }
 
-    /// Sends DISCONNECT (if connected) and closes the WebSocket.
+    /// Stops reconnecting, sends DISCONNECT (if connected) and closes the WebSocket.
     pub fn disconnect(&self) {
-        self.command(|s, now| s.disconnect(now));
+        let now = now();
+        let idle = {
+            let mut inner = self.inner.borrow_mut();
+            if let Some(reconnect) = inner.reconnect.as_mut() {
+                reconnect.stop(now);
+            }
+            inner.session.disconnect(now);
+            // Between two connections there is no `Closed` to come: end here.
+            inner.session.phase() == Phase::Disconnected && inner.transport.is_none()
+        };
+        self.drive();
+        if idle {
+            self.end(CloseReason::ClientDisconnect);
+        }
+    }
+
+    /// Retries now instead of at the end of the wait (the user's "reconnect now").
+    pub fn reconnect_now(&self) {
+        if let Some(reconnect) = self.inner.borrow_mut().reconnect.as_mut() {
+            reconnect.handle_online(now());
+        }
+        self.drive();
     }
 
     /// Also report control packets (acks, pings…) as `Event::Control`.
@@ -162,6 +192,35 @@ impl MqttClient {
         let result = f(&mut self.inner.borrow_mut().session, now());
         self.drive();
         result
+    }
+
+    fn open_transport(
+        url: &str,
+        weak: Weak<RefCell<Inner>>,
+    ) -> Result<WsTransport, super::transport::OpenError> {
+        WsTransport::open(url, move |event| {
+            if let Some(inner) = weak.upgrade() {
+                MqttClient { inner }.on_transport(event);
+            }
+        })
+    }
+
+    fn listen_for_online(&self) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let weak = Rc::downgrade(&self.inner);
+        let closure = Closure::<dyn FnMut()>::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                MqttClient { inner }.reconnect_now();
+            }
+        });
+        if window
+            .add_event_listener_with_callback("online", closure.as_ref().unchecked_ref())
+            .is_ok()
+        {
+            self.inner.borrow_mut().online = Some(closure);
+        }
     }
 
     fn on_transport(&self, event: TransportEvent) {
@@ -199,54 +258,53 @@ impl MqttClient {
         self.drive();
     }
 
-    /// Drains the session: transmits go to the socket, the deadline to a timer, events
-    /// to the callback (after the borrow is released).
+    /// Drains the session and the reconnect policy until both wait: transmits go to the
+    /// socket, the earlier deadline to the timer, events to the callback (after the borrow
+    /// is released).
     fn drive(&self) {
         let mut events = Vec::new();
-        let mut send_failure = None;
+        let mut ended = None;
         {
             let mut inner = self.inner.borrow_mut();
+            let now = now();
             loop {
-                match inner.session.poll_output() {
-                    Output::Transmit(packet) => {
-                        if let Some(transport) = inner.transport.as_ref() {
-                            if let Err(e) = transport.send(&packet) {
-                                send_failure.get_or_insert(e);
-                            }
-                        }
+                let session_deadline = inner.drain_session(now, &mut events, &mut ended);
+                match inner.reconnect.as_mut().map(Reconnect::poll_output) {
+                    Some(ReconnectOutput::Open { retry }) => {
+                        events.push(ClientEvent::Connecting { retry });
+                        inner.open();
+                        continue; // the session has a new transport's outputs
                     }
-                    Output::Event(event) => {
-                        if matches!(event, Event::Closed(_)) {
-                            if let Some(mut transport) = inner.transport.take() {
-                                transport.close();
-                            }
-                        }
-                        events.push(ClientEvent::Session(event));
+                    Some(ReconnectOutput::Timeout(at)) => {
+                        let deadline = session_deadline.map_or(at, |s| s.min(at));
+                        inner.schedule(Some(deadline));
                     }
-                    Output::Timeout(at) => {
-                        inner.schedule(Some(at));
-                        break;
-                    }
-                    Output::Idle => {
-                        inner.schedule(None);
-                        break;
-                    }
+                    Some(ReconnectOutput::Idle) | None => inner.schedule(session_deadline),
                 }
+                break;
             }
         }
         self.emit(events);
-        if let Some(error) = send_failure {
-            let closed = {
-                let mut inner = self.inner.borrow_mut();
-                inner
-                    .session
-                    .handle_transport_closed(now(), error.to_string());
-                inner.session.phase() == Phase::Disconnected
-            };
-            if closed {
-                self.drive();
+        if let Some(reason) = ended {
+            self.end(reason);
+        }
+    }
+
+    /// The last event: detaches the `online` listener and reports `Ended`.
+    fn end(&self, reason: CloseReason) {
+        let already = std::mem::replace(&mut self.inner.borrow_mut().ended, true);
+        if already {
+            return;
+        }
+        let online = self.inner.borrow_mut().online.take();
+        if let (Some(closure), Some(window)) = (online, web_sys::window()) {
+            if let Err(e) = window
+                .remove_event_listener_with_callback("online", closure.as_ref().unchecked_ref())
+            {
+                web_sys::console::warn_1(&e);
             }
         }
+        self.emit(vec![ClientEvent::Ended(reason)]);
     }
 
     /// Hands each event over by value: received messages are not copied on their way out.
@@ -262,12 +320,98 @@ impl MqttClient {
 }
 
 impl Inner {
-    /// Follows the session's deadline with the one timer.
+    /// Drains the session's outputs; its next deadline. A `Closed` is also told to the
+    /// reconnect policy, which says whether (and when) to try again.
+    fn drain_session(
+        &mut self,
+        now: Instant,
+        events: &mut Vec<ClientEvent>,
+        ended: &mut Option<CloseReason>,
+    ) -> Option<Instant> {
+        loop {
+            match self.session.poll_output() {
+                Output::Transmit(packet) => self.send(now, &packet),
+                Output::Event(event) => {
+                    match &event {
+                        Event::Connected { .. } => {
+                            if let Some(reconnect) = self.reconnect.as_mut() {
+                                reconnect.handle_connected(now);
+                            }
+                        }
+                        Event::Closed(reason) => {
+                            if let Some(mut transport) = self.transport.take() {
+                                transport.close();
+                            }
+                            let reason = reason.clone();
+                            events.push(ClientEvent::Session(event));
+                            match self.after_close(now, reason) {
+                                Ok(retrying) => events.push(retrying),
+                                Err(end) => *ended = Some(end),
+                            }
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    events.push(ClientEvent::Session(event));
+                }
+                Output::Timeout(at) => return Some(at),
+                Output::Idle => return None,
+            }
+        }
+    }
+
+    /// `Reconnecting` when the policy will try again, else the reason to end with.
+    fn after_close(
+        &mut self,
+        now: Instant,
+        reason: CloseReason,
+    ) -> Result<ClientEvent, CloseReason> {
+        let Some(reconnect) = self.reconnect.as_mut() else {
+            return Err(reason);
+        };
+        reconnect.handle_closed(now, &reason);
+        match reconnect.state() {
+            ReconnectState::Waiting { retry, until } => Ok(ClientEvent::Reconnecting {
+                retry: *retry,
+                at: *until,
+                reason,
+            }),
+            _ => Err(reason),
+        }
+    }
+
+    /// One packet, one WebSocket message. A send the browser refuses ends the connection.
+    fn send(&mut self, now: Instant, packet: &[u8]) {
+        let Some(transport) = self.transport.as_ref() else {
+            return;
+        };
+        if let Err(error) = transport.send(packet) {
+            self.session.handle_transport_closed(now, error.to_string());
+        }
+    }
+
+    /// Opens a WebSocket for the session. A URL the browser refuses now (it took it at
+    /// `connect`) is a closed transport with the browser's reason.
+    fn open(&mut self) {
+        let now = now();
+        self.session.handle_transport_connecting(now);
+        match MqttClient::open_transport(&self.url, self.weak_self.clone()) {
+            Ok(transport) => self.transport = Some(transport),
+            Err(error) => self.session.handle_transport_closed(now, error.to_string()),
+        }
+    }
+
+    /// Follows the earliest deadline with the one timer; both the session and the policy
+    /// check `now` against their own deadlines, so an early call is harmless.
     fn schedule(&mut self, at: Option<Instant>) {
         let weak = self.weak_self.clone();
         self.timer.follow(at, move || {
             if let Some(inner) = weak.upgrade() {
-                MqttClient { inner }.command(|s, now| s.handle_timeout(now));
+                let client = MqttClient { inner };
+                if let Some(reconnect) = client.inner.borrow_mut().reconnect.as_mut() {
+                    reconnect.handle_timeout(now());
+                }
+                client.command(|s, now| s.handle_timeout(now));
             }
         });
     }

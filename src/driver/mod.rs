@@ -6,4 +6,5 @@ pub mod challenge_run;
 pub mod client;
 pub mod clock;
 pub mod deadline;
+pub mod settings;
 pub mod transport;

@@ -6,10 +6,13 @@
 //! a signal (`views::client_state`) and these tests run natively.
 
 use mqtt_session::topic::{validate_topic_filter, TopicError};
-use mqtt_session::{CommandError, Direction as Wire, Event, QoS, SubscribeResult};
+use mqtt_session::{
+    CloseReason, CommandError, Direction as Wire, Event, Instant, QoS, SubscribeResult,
+};
 
-use super::connection::Status;
+use super::connection::{ConnState, Status};
 use super::log::{Body, Direction, LogSink};
+use super::offline_queue::{OfflineQueue, QueueError, Queued};
 use crate::driver::client::ClientEvent;
 
 /// Where a subscription stands.
@@ -37,6 +40,8 @@ pub enum ClientError {
     InvalidFilter { filter: String, error: TopicError },
     #[error("{0}")]
     Command(#[from] CommandError),
+    #[error("{0}")]
+    Queue(#[from] QueueError),
 }
 
 /// The keepalive field holds something other than 0–65535 whole seconds.
@@ -56,7 +61,9 @@ pub struct Reaction {
     pub changed: bool,
     /// Subscriptions to send again: the broker has just accepted the connection.
     pub restore: Vec<(String, QoS)>,
-    /// The connection is over: forget the client.
+    /// Messages published while offline, to publish now (after `restore`).
+    pub flush: Vec<Queued>,
+    /// The client is over (no more reconnecting): forget it.
     pub closed: bool,
 }
 
@@ -67,6 +74,10 @@ pub struct ClientModel {
     pub subscriptions: Vec<SubscriptionRow>,
     /// Whether control packets (acks, pings…) are written to the log.
     pub trace_control: bool,
+    /// When the next retry is due, while reconnecting.
+    pub retry_at: Option<Instant>,
+    /// Publishes made while the connection was down.
+    pub queue: OfflineQueue,
 }
 
 impl ClientModel {
@@ -96,8 +107,24 @@ impl ClientModel {
             ..Reaction::default()
         };
         let event = match event {
+            ClientEvent::Connecting { retry } => {
+                self.status = Status::retrying(retry);
+                self.retry_at = None;
+                return reaction;
+            }
             ClientEvent::TransportOpen => {
                 self.status = Status::transport_open();
+                return reaction;
+            }
+            ClientEvent::Reconnecting { retry, at, reason } => {
+                self.status = Status::reconnecting(retry, &reason);
+                self.retry_at = Some(at);
+                return reaction;
+            }
+            ClientEvent::Ended(reason) => {
+                self.status = Status::closed(&reason);
+                self.retry_at = None;
+                reaction.closed = true;
                 return reaction;
             }
             ClientEvent::Session(event) => event,
@@ -105,12 +132,23 @@ impl ClientModel {
         match event {
             Event::Connected { session_present } => {
                 self.status = Status::connected(session_present);
+                self.retry_at = None;
                 log.note(Direction::Info, self.status.text.clone());
                 reaction.restore = self
                     .subscriptions
                     .iter()
                     .map(|row| (row.filter.clone(), row.qos))
                     .collect();
+                reaction.flush = self.queue.take();
+                if !reaction.flush.is_empty() {
+                    log.note(
+                        Direction::Info,
+                        format!(
+                            "publishing the {} messages queued while offline",
+                            reaction.flush.len()
+                        ),
+                    );
+                }
             }
             Event::Message(m) => {
                 log.push(
@@ -153,17 +191,16 @@ impl ClientModel {
                 log.note(Direction::Error, message.to_string());
             }
             Event::Closed(reason) => {
-                reaction.closed = true;
+                // One connection ended; `Reconnecting` or `Ended` says what comes next.
                 for row in &mut self.subscriptions {
                     row.state = SubState::Pending;
                 }
-                self.status = Status::closed(&reason);
-                let direction = if self.status.state == super::connection::ConnState::Failed {
-                    Direction::Error
-                } else {
+                let direction = if reason == CloseReason::ClientDisconnect {
                     Direction::Info
+                } else {
+                    Direction::Error
                 };
-                log.note(direction, self.status.text.clone());
+                log.note(direction, reason.to_string());
             }
         }
         reaction
@@ -191,6 +228,18 @@ impl ClientModel {
                 row.state = state;
             }
         }
+    }
+
+    /// Seconds until the next retry, while waiting for it.
+    pub fn retry_in_secs(&self, now: Instant) -> Option<u64> {
+        let at = self.retry_at?;
+        (self.status.state == ConnState::Reconnecting)
+            .then(|| at.saturating_duration_since(now).as_millis().div_ceil(1000) as u64)
+    }
+
+    /// Keeps a publish for when the connection is back; its place in the queue.
+    pub fn queue_publish(&mut self, message: Queued) -> Result<usize, QueueError> {
+        self.queue.push(message)
     }
 
     /// Checks a filter the user typed; the trimmed filter to send, if it is valid. Checked
@@ -317,23 +366,66 @@ mod tests {
     }
 
     #[test]
-    fn a_lost_connection_fails_with_its_reason_and_rows_wait_for_the_next_one() {
+    fn a_lost_connection_reconnects_and_rows_wait_for_the_next_one() {
         let (mut model, mut log) = (ClientModel::new(), Log::new());
         subscribed(&mut model, "x");
         model.subscriptions[0].state = SubState::Granted(QoS::AtMostOnce);
-        let reaction = model.on_event(
-            session(Event::Closed(CloseReason::KeepAliveTimeout(60))),
-            &mut log,
-        );
-        assert!(reaction.closed);
-        assert_eq!(model.status.state, ConnState::Failed);
+        let lost = CloseReason::KeepAliveTimeout(60);
+        let reaction = model.on_event(session(Event::Closed(lost.clone())), &mut log);
+        assert!(!reaction.closed, "one connection ended, not the client");
         assert_eq!(model.subscriptions[0].state, SubState::Pending);
         assert_eq!(log.last().map(|l| l.0), Some(Direction::Error));
+        let at = Instant::from_millis(5_000);
         model.on_event(
-            session(Event::Closed(CloseReason::ClientDisconnect)),
+            ClientEvent::Reconnecting {
+                retry: 1,
+                at,
+                reason: lost,
+            },
             &mut log,
         );
+        assert_eq!(model.status.state, ConnState::Reconnecting);
+        assert_eq!(model.retry_in_secs(Instant::from_millis(3_500)), Some(2));
+        model.on_event(ClientEvent::Connecting { retry: 1 }, &mut log);
+        assert_eq!(model.retry_in_secs(Instant::from_millis(3_500)), None);
+    }
+
+    #[test]
+    fn the_end_of_the_client_is_idle_after_a_disconnect_and_failed_after_a_refusal() {
+        let (mut model, mut log) = (ClientModel::new(), Log::new());
+        let end = model.on_event(ClientEvent::Ended(CloseReason::ClientDisconnect), &mut log);
+        assert!(end.closed);
         assert_eq!(model.status.state, ConnState::Idle);
+        let refused = CloseReason::Refused(mqtt_session::ConnectRefusal::BadUserNameOrPassword);
+        model.on_event(ClientEvent::Ended(refused), &mut log);
+        assert_eq!(model.status.state, ConnState::Failed);
+        assert!(
+            model.status.text.contains("bad user name"),
+            "{}",
+            model.status.text
+        );
+    }
+
+    #[test]
+    fn publishes_queued_offline_are_flushed_when_connected_after_the_subscriptions() {
+        let (mut model, mut log) = (ClientModel::new(), Log::new());
+        subscribed(&mut model, "x");
+        let queued = Queued {
+            topic: "t".into(),
+            payload: Bytes::from_static(b"1"),
+            qos: QoS::AtLeastOnce,
+            retain: false,
+        };
+        assert_eq!(model.queue_publish(queued.clone()), Ok(1));
+        let reaction = model.on_event(
+            session(Event::Connected {
+                session_present: true,
+            }),
+            &mut log,
+        );
+        assert_eq!(reaction.restore.len(), 1);
+        assert_eq!(reaction.flush, [queued]);
+        assert!(model.queue.is_empty());
     }
 
     #[test]

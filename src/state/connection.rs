@@ -9,6 +9,8 @@ pub enum ConnState {
     Idle,
     Connecting,
     Connected,
+    /// The connection was lost; the client tries again by itself.
+    Reconnecting,
     Failed,
 }
 
@@ -18,13 +20,17 @@ impl ConnState {
             ConnState::Idle => "idle",
             ConnState::Connecting => "connecting",
             ConnState::Connected => "connected",
+            ConnState::Reconnecting => "reconnecting",
             ConnState::Failed => "failed",
         }
     }
 
-    /// Connecting or connected: the Connect button is off, Disconnect on.
+    /// Connecting, connected or reconnecting: the Connect button is off, Disconnect on.
     pub fn is_busy(self) -> bool {
-        matches!(self, ConnState::Connecting | ConnState::Connected)
+        matches!(
+            self,
+            ConnState::Connecting | ConnState::Connected | ConnState::Reconnecting
+        )
     }
 }
 
@@ -60,7 +66,23 @@ impl Status {
         Self::new(ConnState::Connected, format!("connected{resumed}"))
     }
 
-    /// After the session's `Closed`: idle when the user disconnected, failed with the
+    /// The connection was lost and retry `retry` waits for its time.
+    pub fn reconnecting(retry: u32, reason: &CloseReason) -> Self {
+        Self::new(
+            ConnState::Reconnecting,
+            format!("connection lost: {reason}. Reconnecting (attempt {retry})…"),
+        )
+    }
+
+    /// Retry `retry` is opening a WebSocket.
+    pub fn retrying(retry: u32) -> Self {
+        Self::new(
+            ConnState::Reconnecting,
+            format!("reconnecting: attempt {retry}, opening the WebSocket…"),
+        )
+    }
+
+    /// After the client's last event: idle when the user disconnected, failed with the
     /// reason otherwise.
     pub fn closed(reason: &CloseReason) -> Self {
         match reason {
@@ -102,6 +124,15 @@ mod tests {
         let lost = Status::closed(&CloseReason::KeepAliveTimeout(90));
         assert_eq!(lost.state, ConnState::Failed);
         assert!(lost.text.contains("stopped answering"), "{}", lost.text);
+    }
+
+    #[test]
+    fn reconnecting_is_busy_and_says_why_and_which_attempt() {
+        let s = Status::reconnecting(3, &CloseReason::KeepAliveTimeout(30));
+        assert_eq!(s.state.as_str(), "reconnecting");
+        assert!(s.state.is_busy());
+        assert!(s.text.contains("attempt 3"), "{}", s.text);
+        assert!(s.text.contains("stopped answering"), "{}", s.text);
     }
 
     #[test]

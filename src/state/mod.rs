@@ -5,4 +5,5 @@ pub mod challenge;
 pub mod client;
 pub mod connection;
 pub mod log;
+pub mod offline_queue;
 pub mod playground;

@@ -24,7 +24,10 @@ pub fn ChallengeView() -> impl IntoView {
     let start = move || {
         let mut config = ClientConfig::new(user_id.get_untracked().trim());
         config.qos = qos.get_untracked();
-        let settings = prefs.settings(random_client_id("challenge"), 30, true);
+        let mut settings = prefs.settings(random_client_id("challenge"), 30, true);
+        // A dropped connection fails the run (the challenge cannot resume yet): no retries
+        // behind a run that is over.
+        settings.reconnect = false;
         let result = state.start(&settings, config);
         error.set(result.err().map(|e| e.to_string()));
     };

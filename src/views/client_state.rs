@@ -1,20 +1,26 @@
 //! The client view's context: the plain [`ClientModel`] in a signal, the connection, and
 //! the live log. It only wires: decisions are the model's, bytes are the driver's.
 
+use gloo_timers::callback::Interval;
 use leptos::prelude::*;
-use mqtt_session::{Phase, QoS};
+use mqtt_session::{Instant, Phase, QoS};
 
 use super::live_log::LiveLog;
 use crate::driver::client::{BrokerSettings, ClientEvent, MqttClient};
+use crate::driver::clock::now;
 use crate::state::client::{ClientError, ClientModel};
 use crate::state::log::{Body, Direction};
+use crate::state::offline_queue::Queued;
 
 /// Everything the client view shares, as a `Copy` context.
 #[derive(Clone, Copy)]
 pub struct ClientState {
     pub model: RwSignal<ClientModel>,
     pub log: LiveLog,
+    /// The page clock, ticking while a retry is awaited (for its countdown).
+    pub clock: RwSignal<Instant>,
     client: StoredValue<Option<MqttClient>, LocalStorage>,
+    ticker: StoredValue<Option<Interval>, LocalStorage>,
 }
 
 impl ClientState {
@@ -22,7 +28,9 @@ impl ClientState {
         Self {
             model: RwSignal::new(ClientModel::new()),
             log: LiveLog::new(),
+            clock: RwSignal::new(Instant::from_millis(0)),
             client: StoredValue::new_local(None),
+            ticker: StoredValue::new_local(None),
         }
     }
 
@@ -89,6 +97,7 @@ impl ClientState {
         if reaction.closed {
             self.client.set_value(None);
         }
+        self.follow_retry();
         if let Some(client) = self.connected() {
             for (filter, qos) in reaction.restore {
                 if let Err(e) = client.subscribe(&filter, qos) {
@@ -98,7 +107,49 @@ impl ClientState {
                     );
                 }
             }
+            for message in reaction.flush {
+                if let Err(e) = self.send(&client, message) {
+                    self.log.note(Direction::Error, e.to_string());
+                }
+            }
         }
+    }
+
+    /// Ticks the clock while a retry is awaited, so its countdown moves.
+    fn follow_retry(&self) {
+        let waiting = self.model.with_untracked(|m| m.retry_at.is_some());
+        if !waiting {
+            self.ticker.try_set_value(None);
+            return;
+        }
+        self.clock.try_set(now());
+        if self.ticker.with_value(Option::is_none) {
+            let clock = self.clock;
+            self.ticker.set_value(Some(Interval::new(250, move || {
+                clock.try_set(now());
+            })));
+        }
+    }
+
+    /// Retries now instead of waiting (the "Reconnect now" button).
+    pub fn reconnect_now(&self) {
+        if let Some(client) = self.client.get_value() {
+            client.reconnect_now();
+        }
+    }
+
+    /// Forgets the messages queued while offline.
+    pub fn drop_queue(&self) {
+        let dropped = self.model.try_update(|m| m.queue.take().len()).unwrap_or(0);
+        self.log.note(
+            Direction::Info,
+            format!("dropped {dropped} messages queued while offline"),
+        );
+    }
+
+    /// Whether QoS 0 publishes are queued while offline too.
+    pub fn set_queue_at_most_once(&self, on: bool) {
+        self.model.update(|m| m.queue.at_most_once_too = on);
     }
 
     /// Adds a subscription to the list and sends it if connected.
@@ -123,7 +174,8 @@ impl ClientState {
         }
     }
 
-    /// Publishes and logs what was sent.
+    /// Publishes and logs what was sent. While the connection is down (connecting or
+    /// reconnecting) the message waits in the offline queue instead.
     pub fn publish(
         &self,
         topic: &str,
@@ -132,12 +184,40 @@ impl ClientState {
         retain: bool,
     ) -> Result<(), ClientError> {
         let client = self.client.get_value().ok_or(ClientError::NotConnected)?;
-        let payload = bytes::Bytes::from(payload);
-        client.publish(topic, payload.clone(), qos, retain)?;
+        let message = Queued {
+            topic: topic.to_string(),
+            payload: payload.into(),
+            qos,
+            retain,
+        };
+        if client.phase() == Phase::Connected {
+            return self.send(&client, message);
+        }
+        mqtt_session::topic::validate_topic_name(topic)
+            .map_err(mqtt_session::CommandError::InvalidTopic)?;
+        let place = self
+            .model
+            .try_update(|m| m.queue_publish(message))
+            .ok_or(ClientError::NotConnected)??;
+        self.log.note(
+            Direction::Info,
+            format!("not connected: '{topic}' queued ({place} in the offline queue)"),
+        );
+        Ok(())
+    }
+
+    fn send(&self, client: &MqttClient, message: Queued) -> Result<(), ClientError> {
+        let Queued {
+            topic,
+            payload,
+            qos,
+            retain,
+        } = message;
+        client.publish(&topic, payload.clone(), qos, retain)?;
         self.log.push(
             Direction::Out,
             Body::Message {
-                topic: topic.to_string(),
+                topic,
                 qos,
                 retain,
                 payload,

@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use super::client_state::ClientState;
 use super::prefs::{random_client_id, BrokerFields, BrokerPrefs};
 use crate::state::client::parse_keep_alive;
+use crate::state::connection::ConnState;
 
 /// Broker URL, credentials and session options; connect and disconnect; the status line.
 #[component]
@@ -15,6 +16,7 @@ pub fn ConnectPanel() -> impl IntoView {
 
     let model = state.model;
     let busy = move || model.with(|m| m.status.state.is_busy());
+    let reconnecting = move || model.with(|m| m.status.state == ConnState::Reconnecting);
     let connect = move || {
         let keep_alive_secs = match parse_keep_alive(&keep_alive.get_untracked()) {
             Ok(secs) => secs,
@@ -79,7 +81,7 @@ pub fn ConnectPanel() -> impl IntoView {
                         disabled=move || !busy()
                         on:click=move |_| state.disconnect()
                     >
-                        "Disconnect"
+                        {move || if reconnecting() { "Stop" } else { "Disconnect" }}
                     </button>
                 </div>
             </form>
@@ -91,6 +93,28 @@ pub fn ConnectPanel() -> impl IntoView {
                 <span class="dot"></span>
                 <span class="text">{move || model.with(|m| m.status.text.clone())}</span>
             </p>
+            <Show when=reconnecting>
+                <p class="reconnect row">
+                    <span class="grow" data-testid="reconnect-countdown">
+                        {move || {
+                            let now = state.clock.get();
+                            model
+                                .with(|m| m.retry_in_secs(now))
+                                .map_or(
+                                    "trying now…".to_string(),
+                                    |s| format!("next try in {s} s"),
+                                )
+                        }}
+                    </span>
+                    <button
+                        type="button"
+                        data-testid="reconnect-now"
+                        on:click=move |_| state.reconnect_now()
+                    >
+                        "Reconnect now"
+                    </button>
+                </p>
+            </Show>
         </section>
     }
 }

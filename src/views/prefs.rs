@@ -22,7 +22,8 @@ impl BrokerPrefs {
         }
     }
 
-    /// Settings for a new connection with this client id and keepalive.
+    /// Settings for a new connection with this client id and keepalive, reconnecting by
+    /// itself after a drop.
     pub fn settings(
         &self,
         client_id: String,
@@ -36,6 +37,7 @@ impl BrokerPrefs {
             password: self.password.get_untracked(),
             keep_alive_secs,
             clean_session,
+            reconnect: true,
         }
     }
 }

@@ -69,6 +69,34 @@ pub fn PublishPanel() -> impl IntoView {
                     {move || error.get().unwrap_or_default()}
                 </p>
             </Show>
+            <div
+                class="row queue hint"
+                title="Messages published while the connection is down wait here and go out when it is back (at most 1,000 messages or 1 MiB)."
+            >
+                <span class="grow">
+                    "Offline queue: "
+                    <b data-testid="offline-queue-count">
+                        {move || state.model.with(|m| m.queue.len())}
+                    </b>
+                </span>
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        data-testid="offline-queue-qos0"
+                        prop:checked=move || state.model.with(|m| m.queue.at_most_once_too)
+                        on:change=move |ev| state.set_queue_at_most_once(event_target_checked(&ev))
+                    />
+                    <span>"queue QoS 0 too"</span>
+                </label>
+                <button
+                    type="button"
+                    data-testid="offline-queue-drop"
+                    disabled=move || state.model.with(|m| m.queue.is_empty())
+                    on:click=move |_| state.drop_queue()
+                >
+                    "Drop"
+                </button>
+            </div>
         </section>
     }
 }

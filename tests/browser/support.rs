@@ -54,6 +54,7 @@ pub fn settings(url: &str, user: Option<(&str, &str)>) -> BrokerSettings {
         password: user.map(|u| u.1.to_string()).unwrap_or_default(),
         keep_alive_secs: 30,
         clean_session: true,
+        reconnect: false,
     }
 }
 

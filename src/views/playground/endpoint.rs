@@ -40,8 +40,19 @@ impl Endpoint {
         let settings = prefs.settings(random_client_id(role), 30, true);
         self.status.set(Status::connecting(settings.url.trim()));
         self.problem.set(None);
+        // Each (re)connection is `Connected` again: the panel subscribes again then.
         let on_event = move |event: ClientEvent| match event {
             ClientEvent::TransportOpen => {}
+            ClientEvent::Connecting { retry } => {
+                this.status.try_set(Status::retrying(retry));
+            }
+            ClientEvent::Reconnecting { retry, reason, .. } => {
+                this.status.try_set(Status::reconnecting(retry, &reason));
+            }
+            ClientEvent::Ended(reason) => {
+                this.client.try_set_value(None);
+                this.status.try_set(Status::closed(&reason));
+            }
             ClientEvent::Session(Event::Connected { session_present }) => {
                 this.status.set(Status::connected(session_present));
                 if let Some(client) = this.client.try_get_value().flatten() {
@@ -49,10 +60,6 @@ impl Endpoint {
                 }
             }
             ClientEvent::Session(Event::Message(m)) => on(Incoming::Message(m)),
-            ClientEvent::Session(Event::Closed(reason)) => {
-                this.client.try_set_value(None);
-                this.status.try_set(Status::closed(&reason));
-            }
             ClientEvent::Session(other) => on(Incoming::Session(other)),
         };
         match MqttClient::connect(&settings, on_event) {
