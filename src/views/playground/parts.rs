@@ -30,10 +30,14 @@ pub fn ProducerForm(
     let start = move || {
         let n = parse_count(&count.get_untracked(), default_count);
         let per_second = parse_rate(&rate.get_untracked());
+        // Started once, on the first CONNACK: the run itself waits through reconnects.
+        let started = std::cell::Cell::new(false);
         endpoint.start(prefs, "producer", move |incoming| {
             if let Incoming::Connected(client) = incoming {
-                let make = make.get_value();
-                producer.run(client, n, per_second, move |i| make(i));
+                if !started.replace(true) {
+                    let make = make.get_value();
+                    producer.run(client, n, per_second, move |i| make(i));
+                }
             }
         });
     };

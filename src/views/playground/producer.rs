@@ -7,6 +7,8 @@ use std::rc::Rc;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 
+use mqtt_session::{CommandError, Phase};
+
 use crate::driver::client::MqttClient;
 use crate::driver::clock::now_ms;
 use crate::state::playground::Production;
@@ -59,6 +61,15 @@ impl Producer {
             let mut sent = 0;
             let mut refused = None;
             while sent < count && !stop.get() {
+                // The connection dropped: wait while the client reconnects, go on after.
+                if client.phase() != Phase::Connected {
+                    if !client.is_alive() {
+                        refused = Some(CommandError::NotConnected);
+                        break;
+                    }
+                    TimeoutFuture::new(100).await;
+                    continue;
+                }
                 let (topic, payload, qos, retain) = make(sent);
                 if let Err(e) = client.publish(&topic, payload, qos, retain) {
                     refused = Some(e);
