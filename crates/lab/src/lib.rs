@@ -12,6 +12,9 @@
 //! With [`LabConfig::app_dir`] set, the WebSocket port also serves the built web app over plain
 //! HTTP, so the app's default broker URL (its own origin + `/mqtt`) reaches the lab directly.
 //!
+//! For browser tests, the WebSocket port also answers `/control/cut[?client=PREFIX]`, which
+//! cuts live bridged connections as a network failure would (`control.rs`).
+//!
 //! Beside the broker, the lab runs the seed's IoT challenge natively, on the project's own
 //! sans-IO crates driven over TCP by [`mqtt_tcp`]: the broker-side service
 //! ([`challenge_service`], started with the lab unless `--no-challenge`) and a solver
@@ -24,12 +27,15 @@
 mod broker;
 pub mod challenge_service;
 mod config;
+mod connect_id;
+mod control;
 pub mod device_fleet;
 mod error;
 mod faults;
 mod front_door;
 mod http_server;
 mod limits;
+mod live_links;
 pub mod mqtt_tcp;
 pub mod solve_report;
 pub mod solver;

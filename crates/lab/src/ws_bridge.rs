@@ -15,6 +15,9 @@
 //! when requested (`ws_handshake.rs`); any request path accepted (as mosquitto and rumqttd do;
 //! the app uses `/mqtt`; `front_door.rs`); binary frames only [MQTT-6.0.0-1]; each message to
 //! the client carries whole MQTT packets (one or more).
+//!
+//! Each connection is registered in `live_links.rs`, named by the client id of its CONNECT
+//! (`connect_id.rs`), so the control endpoint (`control.rs`) can cut it on demand.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -31,6 +34,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tracing::{debug, warn};
 
+use crate::connect_id::{ClientIdReader, Reading};
+use crate::live_links::{CutSignal, Registration};
 use crate::ws_handshake::Ws;
 
 /// How long to wait for a close frame to go out before just dropping the connection.
@@ -47,11 +52,20 @@ pub(crate) enum End {
     Broker,
     /// The client broke MQTT-over-WebSocket rules; closed with this code and reason.
     Refused(CloseCode, &'static str),
+    /// Cut through the control endpoint: both connections dropped, no close frame, no
+    /// DISCONNECT, as a network failure would end them.
+    Cut,
 }
 
 /// Relays between an accepted WebSocket and a new connection to the broker's TCP listener at
-/// `broker` until either side ends.
-pub(crate) async fn relay(ws: Ws, broker: SocketAddr) -> End {
+/// `broker` until either side ends or `cut` fires; `registration` is the link's entry among
+/// the live links.
+pub(crate) async fn relay(
+    ws: Ws,
+    broker: SocketAddr,
+    registration: Registration,
+    cut: CutSignal,
+) -> End {
     let (mut ws_tx, mut ws_rx) = ws.split();
     let upstream = match TcpStream::connect(broker).await {
         Ok(upstream) => upstream,
@@ -68,8 +82,9 @@ pub(crate) async fn relay(ws: Ws, broker: SocketAddr) -> End {
     let (mut tcp_rx, mut tcp_tx) = upstream.into_split();
 
     let end = tokio::select! {
-        end = client_to_broker(&mut ws_rx, &mut tcp_tx) => end,
+        end = client_to_broker(&mut ws_rx, &mut tcp_tx, &registration) => end,
         end = broker_to_client(&mut tcp_rx, &mut ws_tx) => end,
+        () = cut.cut() => End::Cut,
     };
     match &end {
         // Completes the close handshake the client started (tungstenite queued the reply).
@@ -80,16 +95,35 @@ pub(crate) async fn relay(ws: Ws, broker: SocketAddr) -> End {
         },
         End::Broker => close(&mut ws_tx, CloseCode::Normal, "closed by the broker").await,
         End::Refused(code, reason) => close(&mut ws_tx, *code, reason).await,
+        // Returning drops both sockets (closed by the OS), and nothing is said on either.
+        End::Cut => {}
     }
     end
 }
 
 /// Client → broker: binary payloads are forwarded as bytes; packet boundaries do not matter to
-/// a TCP stream, so split or coalesced packets from the client are fine.
-async fn client_to_broker(ws_rx: &mut SplitStream<Ws>, tcp_tx: &mut OwnedWriteHalf) -> End {
+/// a TCP stream, so split or coalesced packets from the client are fine. The link is named
+/// by its CONNECT's client id before the CONNECT goes on, so it can be cut by name as soon as
+/// the client has its CONNACK.
+async fn client_to_broker(
+    ws_rx: &mut SplitStream<Ws>,
+    tcp_tx: &mut OwnedWriteHalf,
+    registration: &Registration,
+) -> End {
+    let mut naming = Some(ClientIdReader::default());
     while let Some(message) = ws_rx.next().await {
         match message {
             Ok(Message::Binary(bytes)) => {
+                if let Some(reader) = &mut naming {
+                    match reader.push(&bytes) {
+                        Reading::NeedMore => {}
+                        Reading::Found(client_id) => {
+                            registration.name(client_id);
+                            naming = None;
+                        }
+                        Reading::NotAConnect => naming = None,
+                    }
+                }
                 if tcp_tx.write_all(&bytes).await.is_err() {
                     return End::Broker;
                 }
