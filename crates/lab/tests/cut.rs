@@ -1,0 +1,229 @@
+//! The control endpoint `/control/cut` on the WebSocket port: browser tests cut the page's live
+//! connections with it to check that the page reconnects by itself. A cut must look like a
+//! network failure on both sides: no close frame to the client, no DISCONNECT to the broker.
+
+mod support;
+
+use std::net::SocketAddr;
+
+use bytes::BytesMut;
+use futures_util::StreamExt;
+use mqttbytes::v4::{self, LastWill, Packet};
+use mqttbytes::QoS;
+use support::ws::Client;
+use support::{guarded, start_lab};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
+use tokio_tungstenite::tungstenite::Error;
+
+const PINGREQ: [u8; 2] = [0xc0, 0x00];
+
+/// The answer to one control request.
+struct Reply {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+}
+
+/// Sends `method target` to the lab's WebSocket port, as a page on another origin would, and
+/// reads the answer to the end (the lab closes after one response).
+async fn control(addr: SocketAddr, method: &str, target: &str) -> Reply {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://127.0.0.1:1\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read the reply");
+    let raw = String::from_utf8(raw).expect("a UTF-8 reply");
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .expect("a complete response head");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("a status code");
+    Reply {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
+/// A connected client. `will` is published by the broker if the client vanishes; with
+/// `persistent`, the broker keeps its session across connections (clean session 0).
+async fn connected(
+    lab: &lab::RunningBroker,
+    client_id: &str,
+    will: Option<&str>,
+    persistent: bool,
+) -> (Client, bool) {
+    let (mut client, _) = Client::open(&lab.ws_url(), true).await;
+    let mut connect = v4::Connect::new(client_id);
+    connect.keep_alive = 30;
+    connect.clean_session = !persistent;
+    connect.last_will = will.map(|topic| LastWill::new(topic, "gone", QoS::AtMostOnce, false));
+    let mut bytes = BytesMut::new();
+    connect.write(&mut bytes).expect("CONNECT encodes");
+    client.send(bytes.to_vec()).await;
+    match client.next_packet().await {
+        Packet::ConnAck(ack) if ack.code == v4::ConnectReturnCode::Success => {
+            (client, ack.session_present)
+        }
+        other => panic!("{client_id}: expected a successful CONNACK, got {other:?}"),
+    }
+}
+
+/// Asserts that the connection ended without a close frame: tungstenite reports a peer that
+/// closed its TCP connection without the closing handshake (a browser reports 1006), or a reset.
+async fn assert_dropped_without_close(client: &mut Client, who: &str) {
+    match client.ws.next().await {
+        Some(Err(Error::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => {}
+        Some(Err(Error::Io(error))) if error.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("{who}: expected the connection to drop without a close, got {other:?}"),
+    }
+}
+
+/// Asserts that the client is still connected: the broker answers its PINGREQ.
+async fn assert_alive(client: &mut Client, who: &str) {
+    client.send(PINGREQ.to_vec()).await;
+    match client.next_packet().await {
+        Packet::PingResp => {}
+        other => panic!("{who}: expected PINGRESP, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_by_client_id_prefix_drops_only_the_matching_connection() {
+    let lab = start_lab().await;
+    guarded("cut by client id prefix", async {
+        let (mut doomed, _) =
+            connected(&lab, "lab-cut-doomed-1", Some("lab/cut/will"), false).await;
+        let (mut kept, _) = connected(&lab, "lab-cut-kept-1", None, false).await;
+        kept.send(support::subscribe(1, "lab/cut/will", QoS::AtMostOnce))
+            .await;
+        assert!(matches!(kept.next_packet().await, Packet::SubAck(_)));
+
+        let reply = control(lab.ws_addr(), "POST", "/control/cut?client=lab-cut-doomed").await;
+        assert_eq!(reply.status, 200, "{}", reply.head);
+        assert_eq!(reply.body, "{\"cut\": 1}\n");
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+        assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+
+        assert_dropped_without_close(&mut doomed, "the cut client").await;
+        // The broker saw the bridge's connection vanish without a DISCONNECT: it sends the will.
+        match kept.next_packet().await {
+            Packet::Publish(will) => {
+                assert_eq!(will.topic, "lab/cut/will");
+                assert_eq!(&will.payload[..], b"gone");
+            }
+            other => panic!("expected the cut client's will, got {other:?}"),
+        }
+        assert_alive(&mut kept, "the other client").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_without_a_filter_cuts_every_connection() {
+    let lab = start_lab().await;
+    guarded("cut everything", async {
+        let (mut first, _) = connected(&lab, "lab-cut-all-1", None, false).await;
+        let (mut second, _) = connected(&lab, "another-client", None, false).await;
+        // A WebSocket whose CONNECT has not been sent has no client id, but is live all the same.
+        let (mut silent, _) = Client::open(&lab.ws_url(), true).await;
+
+        let reply = control(lab.ws_addr(), "GET", "/control/cut").await;
+        assert_eq!(reply.status, 200, "{}", reply.head);
+        assert_eq!(reply.body, "{\"cut\": 3}\n");
+
+        assert_dropped_without_close(&mut first, "the first client").await;
+        assert_dropped_without_close(&mut second, "the second client").await;
+        assert_dropped_without_close(&mut silent, "the client that never connected").await;
+        let again = control(lab.ws_addr(), "GET", "/control/cut").await;
+        assert_eq!(again.body, "{\"cut\": 0}\n", "cut connections are gone");
+
+        let (mut fresh, _) = connected(&lab, "lab-cut-all-1", None, false).await;
+        assert_alive(&mut fresh, "a client connecting after the cut").await;
+    })
+    .await;
+}
+
+/// What the browser tests check in the page: after a cut, a client that asked the broker to
+/// keep its session (clean session 0) finds it again, subscriptions included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_client_reconnects_to_its_session() {
+    let lab = start_lab().await;
+    guarded("session after a cut", async {
+        let (mut watcher, _) = connected(&lab, "lab-cut-watcher", None, false).await;
+        watcher
+            .send(support::subscribe(
+                1,
+                "lab/cut/session/will",
+                QoS::AtMostOnce,
+            ))
+            .await;
+        assert!(matches!(watcher.next_packet().await, Packet::SubAck(_)));
+        let (mut client, _) =
+            connected(&lab, "lab-cut-session", Some("lab/cut/session/will"), true).await;
+        client
+            .send(support::subscribe(
+                1,
+                "lab/cut/session/data",
+                QoS::AtLeastOnce,
+            ))
+            .await;
+        assert!(matches!(client.next_packet().await, Packet::SubAck(_)));
+
+        let reply = control(lab.ws_addr(), "POST", "/control/cut?client=lab-cut-session").await;
+        assert_eq!(reply.body, "{\"cut\": 1}\n");
+        assert_dropped_without_close(&mut client, "the cut client").await;
+        // The will shows the broker has seen the connection go, so the session is stored.
+        assert!(matches!(watcher.next_packet().await, Packet::Publish(_)));
+
+        let (mut client, session_present) = connected(&lab, "lab-cut-session", None, true).await;
+        assert!(
+            session_present,
+            "the broker kept the session across the cut"
+        );
+        watcher
+            .send(support::publish(
+                2,
+                "lab/cut/session/data",
+                QoS::AtLeastOnce,
+                b"after".to_vec(),
+            ))
+            .await;
+        assert!(matches!(watcher.next_packet().await, Packet::PubAck(_)));
+        match client.next_packet().await {
+            Packet::Publish(publish) => assert_eq!(&publish.payload[..], b"after"),
+            other => panic!("expected the message on the kept subscription, got {other:?}"),
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cross_origin_preflight_is_answered() {
+    let lab = start_lab().await;
+    guarded("preflight", async {
+        let reply = control(lab.ws_addr(), "OPTIONS", "/control/cut?client=x").await;
+        assert_eq!(reply.status, 204, "{}", reply.head);
+        assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+        let methods = reply.header("access-control-allow-methods");
+        assert!(methods.is_some_and(|methods| methods.contains("POST")));
+    })
+    .await;
+}
