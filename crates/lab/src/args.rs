@@ -43,7 +43,13 @@ const AFTER_HELP: &str = "\
 Once its listeners accept connections (and the devices and the service are
 subscribed) it prints one line for tools:
   LAB_READY ws=ws://HOST:PORT/mqtt tcp=HOST:PORT
-with ` faults=ws://HOST:PORT` appended when --fault-port is given.";
+with ` faults=ws://HOST:PORT` appended when --fault-port is given.
+
+For tests, the WebSocket port also answers (GET or POST, any origin)
+  http://HOST:PORT/control/cut[?client=PREFIX]
+which cuts every live WebSocket connection, or those whose MQTT client id
+starts with PREFIX, as a network failure would (no close frame, no
+DISCONNECT), and answers {\"cut\": N}.";
 
 const FAULT_PORT_HELP: &str = "\
 also serve deliberately broken MQTT over WebSocket on port N
@@ -449,7 +455,14 @@ mod tests {
             assert_eq!(help.kind(), ErrorKind::DisplayHelp);
             assert_eq!(help.exit_code(), 0);
             let text = help.render().to_string();
-            for needle in ["--fault-port", "/oversize", "--challenge-qos", "LAB_READY"] {
+            let needles = [
+                "--fault-port",
+                "/oversize",
+                "--challenge-qos",
+                "LAB_READY",
+                "/control/cut",
+            ];
+            for needle in needles {
                 assert!(text.contains(needle), "{needle} missing from:\n{text}");
             }
         }
