@@ -48,6 +48,27 @@
 //! message ("we can disconnect from the broker") and after a failure too, unless the
 //! connection is already gone. A caller that wants to stay connected may skip it.
 //!
+//! # Surviving a lost connection
+//!
+//! By default a lost connection fails the run (`Failure::Closed`). With
+//! [`ClientConfig::survive_drops`] the client lives through it, if the caller keeps one
+//! MQTT session across connections with the same client id and clean session 0, and
+//! reconnects by itself:
+//!
+//! - `Event::Closed` keeps the phase and pauses its deadlines (a connection that never
+//!   came up still fails the run at once, and asks for `Action::Disconnect` so the caller
+//!   stops retrying);
+//! - `Event::Connected` again resumes: the deadlines go on with what was left; whatever
+//!   the broker may not have (a subscription whose SUBACK was lost with the link, every
+//!   subscription if the session was lost) is subscribed again; before the unique id, a
+//!   broker that kept nothing for the client means logging in again
+//!   ([`Warning::LoggingInAgain`]); after it, [`Warning::CommandsMayBeLost`] says so and
+//!   the run goes on;
+//! - `Event::Abandoned` for a reply (the broker lost the session): the reply is published
+//!   again, counted in [`ClientStats::replies_published_again`], never in `replies_sent`;
+//! - [`ChallengeClient::handle_ended`]: the caller stopped reconnecting; the run fails with
+//!   its reason.
+//!
 //! The server is driven the same way, with [`ChallengeServer::handle_message`] for each
 //! `Event::Message` of its session; it needs no `note_*` (it tracks replies, not acks).
 
@@ -62,7 +83,8 @@ use core::time::Duration;
 
 pub use action::Action;
 pub use client::{
-    ChallengeClient, ChallengeEvent, ClientConfig, ClientStats, Failure, Phase, Warning,
+    ChallengeClient, ChallengeEvent, ClientConfig, ClientStats, Failure, NothingKept, Phase,
+    Warning,
 };
 pub use execute::{MqttCommands, SessionCommands};
 pub use mqtt_session::Instant;

@@ -23,11 +23,16 @@ pub struct ClientConfig {
     pub first_command_timeout: Duration,
     /// From the latest command to the final message.
     pub final_message_timeout: Duration,
+    /// Live through a lost connection instead of failing the run (see the crate docs,
+    /// "Surviving a lost connection"). The caller then reconnects the same session (same
+    /// client id, clean session 0) and calls [`crate::ChallengeClient::handle_ended`]
+    /// when it stops reconnecting.
+    pub survive_drops: bool,
 }
 
 impl ClientConfig {
     /// QoS 1 and the default deadlines: 10 s for a SUBACK and for the unique id, 15 s for
-    /// the first command and for the final message.
+    /// the first command and for the final message. A lost connection fails the run.
     pub fn new(user_id: impl Into<String>) -> Self {
         Self {
             user_id: user_id.into(),
@@ -36,6 +41,7 @@ impl ClientConfig {
             unique_id_timeout: Duration::from_secs(10),
             first_command_timeout: Duration::from_secs(15),
             final_message_timeout: Duration::from_secs(15),
+            survive_drops: false,
         }
     }
 }

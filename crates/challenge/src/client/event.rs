@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use mqtt_session::store::OutgoingStage;
 use mqtt_session::Instant;
 
 use super::phase::Phase;
@@ -50,6 +51,45 @@ pub enum Warning {
     /// `note_published` was called with no `Action::Publish` awaiting its outcome: a bug
     /// in the caller's loop.
     UnexpectedPublishNote,
+    /// Back after a lost connection before the unique id came, with nothing kept for the
+    /// client meanwhile: the id may have been sent while the link was down, so the client
+    /// subscribes and logs in again (the server's first session for this login expires).
+    LoggingInAgain(NothingKept),
+    /// Back after a lost connection once commands may have started, with nothing kept for
+    /// the client meanwhile. The run goes on: if no command was sent while the link was
+    /// down it can still finish; otherwise the final-message deadline ends it.
+    CommandsMayBeLost(NothingKept),
+    /// The session gave up a reply it had not completed (the broker lost the session) and
+    /// the client published it again: the server still waits for it. It may have reached
+    /// the server already, which then counts the copy as an extra reply (`ReplyProblem::Extra`):
+    /// harmless, where a missing reply would keep the final message back for good.
+    ReplyPublishedAgain {
+        command: Command,
+        /// How far the abandoned copy got.
+        stage: OutgoingStage,
+    },
+}
+
+/// Why messages sent to the client while its link was down did not wait for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NothingKept {
+    /// CONNACK said session present 0: the broker kept neither the subscriptions nor the
+    /// messages queued for them [MQTT-3.2.2-2].
+    SessionLost,
+    /// The run subscribes at QoS 0, and a broker does not queue QoS 0 messages for a client
+    /// that is offline (mosquitto's default; section 3.1.2.4 of the spec makes storing them optional).
+    AtMostOnce,
+}
+
+impl fmt::Display for NothingKept {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NothingKept::SessionLost => "the broker kept no session for this client",
+            NothingKept::AtMostOnce => {
+                "at QoS 0 the broker keeps no message for a client that is offline"
+            }
+        })
+    }
 }
 
 impl fmt::Display for Warning {
@@ -70,6 +110,28 @@ impl fmt::Display for Warning {
                 f,
                 "note_published was called but no Publish action was waiting for its outcome"
             ),
+            Warning::LoggingInAgain(why) => write!(
+                f,
+                "{why}: a unique id sent while the link was down is lost; logging in again"
+            ),
+            Warning::CommandsMayBeLost(why) => write!(
+                f,
+                "{why}: commands sent while the link was down are lost, and the final message \
+                 comes only once every command has its reply"
+            ),
+            Warning::ReplyPublishedAgain { command, stage } => {
+                let progress = match stage {
+                    OutgoingStage::Queued => "never sent",
+                    OutgoingStage::AwaitingPubAck => "sent, no PUBACK",
+                    OutgoingStage::AwaitingPubRec => "sent, no PUBREC",
+                    OutgoingStage::AwaitingPubComp => "the broker had it, no PUBCOMP",
+                };
+                write!(
+                    f,
+                    "the broker lost the reply to {command} with the session ({progress}): \
+                     published it again; the server counts a second copy as an extra reply"
+                )
+            }
         }
     }
 }
@@ -81,8 +143,14 @@ pub struct ClientStats {
     pub unique_id: Option<String>,
     /// Commands received, per command (repeats counted).
     pub commands_received: CommandCounts,
-    /// Replies the caller reported as published.
+    /// Replies the caller reported as published: one per command answered, whatever
+    /// happened to the connection.
     pub replies_sent: u32,
+    /// Replies published a second time because the session abandoned the first copy
+    /// (not counted in `replies_sent`).
+    pub replies_published_again: u32,
+    /// Connections lost and lived through (`ClientConfig::survive_drops`).
+    pub drops: u32,
     /// QoS 1/2 replies the broker acknowledged. Stays zero at QoS 0, which has no ack.
     pub replies_acknowledged: u32,
     /// Warning events emitted.

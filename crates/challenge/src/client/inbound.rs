@@ -100,16 +100,18 @@ impl ChallengeClient {
     /// "For each command we should send a specific reply … to the following topic:
     /// '**UNIQUE ID**/**CMD**'." Answered in any phase after the id, even before the
     /// SUBACK of `<unique id>`: the broker may deliver first [MQTT-3.8.4-3 allows it].
+    ///
+    /// Every delivery is answered, a QoS 1 resend with DUP included: once it has sent
+    /// PUBACK, the receiver "MUST treat any incoming PUBLISH packet that contains the same
+    /// Packet Identifier as being a new publication, irrespective of the setting of its DUP
+    /// flag" [MQTT-4.3.2-2]. If it was a copy, the server counts the second reply as extra
+    /// (`ReplyProblem::Extra`), which does not spoil the run; a command not answered would.
+    /// At QoS 2 the session delivers a resent command only once.
     pub(super) fn on_command(&mut self, now: Instant, command: Command) {
         self.stats.commands_received.add(command);
         self.stats.first_command_at.get_or_insert(now);
         self.emit(ChallengeEvent::CommandReceived { at: now, command });
-        let topic = self.reply_topic(command);
-        self.publish(
-            topic,
-            command.reply().to_string(),
-            Publication::Reply(command),
-        );
+        self.publish_reply(command, None);
         let deadline = Some(now + self.config.final_message_timeout);
         if self.phase == Phase::ReceivingCommands {
             self.phase_deadline = deadline;

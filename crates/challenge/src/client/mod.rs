@@ -1,18 +1,21 @@
 //! The challenge client: the seed's protocol as a state machine over MQTT session events.
 
 mod config;
+mod drops;
 mod event;
 mod inbound;
 mod phase;
 
 use std::collections::{HashMap, VecDeque};
 
-use mqtt_session::{CommandError, Event, Instant};
+use mqtt_session::store::OutgoingStage;
+use mqtt_session::{CloseReason, CommandError, Event, Instant};
 
 pub use config::ClientConfig;
-pub use event::{ChallengeEvent, ClientStats, Warning};
+pub use event::{ChallengeEvent, ClientStats, NothingKept, Warning};
 pub use phase::{Failure, Phase};
 
+use self::drops::{Link, Owed};
 use crate::action::Action;
 use crate::protocol::{
     reply_topic, uuid_topic, validate_user_id, Command, UserIdError, LOGIN_TOPIC,
@@ -23,6 +26,8 @@ use crate::protocol::{
 enum Publication {
     Login,
     Reply(Command),
+    /// A reply the session abandoned (at this stage), published again.
+    ReplyAgain(Command, OutgoingStage),
 }
 
 /// The client side of the challenge. See the crate documentation for the calling order.
@@ -32,14 +37,24 @@ pub struct ChallengeClient {
     /// `<user id>/UUID`, built once.
     uuid_topic: String,
     phase: Phase,
-    /// The current phase's deadline (unique id, first command or final message).
+    /// The current phase's deadline (unique id, first command or final message), while
+    /// the connection is up; paused in `link` while it is down.
     phase_deadline: Option<Instant>,
+    /// Whether the connection is up, as the session's events said.
+    link: Link,
     /// Subscriptions awaiting their SUBACK, each with its deadline. At most two.
     subacks: Vec<(String, Instant)>,
+    /// Subscribes handed out whose outcome `note_subscribed` has not reported yet, in order.
+    subscribing: VecDeque<String>,
     /// Publishes handed out whose outcome `note_published` has not reported yet, in order.
     publishing: VecDeque<Publication>,
     /// QoS 1/2 replies awaiting PUBACK/PUBCOMP, by packet id.
     in_flight: HashMap<u16, Command>,
+    /// Filters to subscribe to again once the connection is back (their SUBACK was lost
+    /// with the connection).
+    resubscribe: Vec<String>,
+    /// Replies to publish once the connection is back.
+    owed: Vec<Owed>,
     actions: VecDeque<Action>,
     events: VecDeque<ChallengeEvent>,
     stats: ClientStats,
@@ -57,9 +72,13 @@ impl ChallengeClient {
             config,
             phase: Phase::Connecting,
             phase_deadline: None,
+            link: Link::NeverUp,
             subacks: Vec::new(),
+            subscribing: VecDeque::new(),
             publishing: VecDeque::new(),
             in_flight: HashMap::new(),
+            resubscribe: Vec::new(),
+            owed: Vec::new(),
             actions: VecDeque::new(),
             events: VecDeque::new(),
             stats: ClientStats::default(),
@@ -85,6 +104,12 @@ impl ChallengeClient {
         &self.config
     }
 
+    /// Whether the client is waiting for its connection to come back: it lost one and
+    /// lives through it (`ClientConfig::survive_drops`), its deadlines paused.
+    pub fn is_offline(&self) -> bool {
+        matches!(self.link, Link::Down { .. })
+    }
+
     // ----- inputs -----
 
     /// Every event the caller's MQTT session produced, in order.
@@ -93,11 +118,16 @@ impl ChallengeClient {
             return;
         }
         match event {
-            Event::Connected { .. } if self.phase == Phase::Connecting => {
-                let topic = self.uuid_topic.clone();
-                self.subscribe(now, topic);
-                self.enter(now, Phase::SubscribingUuid, None);
-            }
+            Event::Connected { session_present } => match self.link {
+                Link::NeverUp => {
+                    self.link = Link::Up;
+                    let topic = self.uuid_topic.clone();
+                    self.subscribe(now, topic);
+                    self.enter(now, Phase::SubscribingUuid, None);
+                }
+                Link::Down { .. } => self.on_reconnected(now, *session_present),
+                Link::Up => {} // Not from a session: `Closed` comes between two connections.
+            },
             Event::Subscribed { results, .. } => {
                 for (filter, result) in results {
                     self.on_suback(now, filter, *result);
@@ -114,8 +144,19 @@ impl ChallengeClient {
                     });
                 }
             }
-            Event::Closed(reason) => self.fail(now, Failure::Closed(reason.clone())),
+            Event::Abandoned(abandoned) => self.on_abandoned(abandoned),
+            Event::Closed(reason) => self.on_closed(now, reason),
             _ => {}
+        }
+    }
+
+    /// The caller will not reconnect any more (the user disconnected, the broker refused
+    /// for good, its policy gave up): a run that is not over fails with `reason`. Only a
+    /// client that survives drops waits for this; otherwise `Closed` already ended the run.
+    pub fn handle_ended(&mut self, now: Instant, reason: &CloseReason) {
+        if !self.phase.is_over() {
+            // No Disconnect: the caller's client is already done.
+            self.enter(now, Phase::Failed(Failure::Closed(reason.clone())), None);
         }
     }
 
@@ -127,10 +168,17 @@ impl ChallengeClient {
         };
         let pkid = match result {
             Ok(pkid) => pkid,
+            // The connection closed under this input (its `Closed` event comes next): a
+            // client that survives drops publishes it once it is back.
+            Err(CommandError::NotConnected) if self.config.survive_drops => {
+                return self.owe(publication);
+            }
             Err(error) => {
                 let what = match publication {
                     Publication::Login => format!("publish the user id on {LOGIN_TOPIC}"),
-                    Publication::Reply(c) => format!("publish the reply to {c}"),
+                    Publication::Reply(c) | Publication::ReplyAgain(c, _) => {
+                        format!("publish the reply to {c}")
+                    }
                 };
                 return self.fail(now, Failure::Command { what, error });
             }
@@ -156,22 +204,35 @@ impl ChallengeClient {
                     pkid,
                 });
             }
+            Publication::ReplyAgain(command, stage) => {
+                // Not a second reply: the first copy is gone with the broker's session.
+                self.stats.replies_published_again += 1;
+                if let Some(pkid) = pkid {
+                    self.in_flight.insert(pkid, command);
+                }
+                self.warn(now, Warning::ReplyPublishedAgain { command, stage });
+            }
         }
     }
 
     /// Reports the session's `subscribe` result. Only a failure matters (the SUBACK is
     /// matched by filter), but reporting every result keeps the caller's loop uniform.
     pub fn note_subscribed(&mut self, now: Instant, result: Result<u16, CommandError>) {
-        if let Err(error) = result {
-            if !self.phase.is_over() {
-                let filter = self
-                    .subacks
-                    .last()
-                    .map(|(f, _)| f.clone())
-                    .unwrap_or_default();
+        let Some(filter) = self.subscribing.pop_front() else {
+            return; // A subscription of the caller's own.
+        };
+        match result {
+            Ok(_) => {}
+            // The connection closed under this input: subscribe again once it is back.
+            Err(CommandError::NotConnected) if self.config.survive_drops => {
+                self.subacks.retain(|(f, _)| *f != filter);
+                self.resubscribe.push(filter);
+            }
+            Err(error) if !self.phase.is_over() => {
                 let what = format!("subscribe to {filter}");
                 self.fail(now, Failure::Command { what, error });
             }
+            Err(_) => {}
         }
     }
 
@@ -244,6 +305,7 @@ impl ChallengeClient {
         let qos = self.config.qos;
         self.subacks
             .push((filter.clone(), now + self.config.suback_timeout));
+        self.subscribing.push_back(filter.clone());
         self.actions.push_back(Action::Subscribe { filter, qos });
     }
 
@@ -251,6 +313,16 @@ impl ChallengeClient {
         self.publishing.push_back(publication);
         self.actions
             .push_back(Action::publish(topic, payload, self.config.qos));
+    }
+
+    /// Publishes a command's reply (again, with `stage`, if the session abandoned it).
+    fn publish_reply(&mut self, command: Command, again: Option<OutgoingStage>) {
+        let topic = self.reply_topic(command);
+        let publication = match again {
+            None => Publication::Reply(command),
+            Some(stage) => Publication::ReplyAgain(command, stage),
+        };
+        self.publish(topic, command.reply().to_string(), publication);
     }
 
     fn enter(&mut self, now: Instant, phase: Phase, deadline: Option<Instant>) {

@@ -19,6 +19,10 @@ use crate::secs;
 ///    └────────────── final message before any command (with a warning) ──┘
 ///
 ///  any phase but Done ──Closed, refused SUBACK, a deadline, a failed publish──▶ Failed(Failure)
+///
+///  with `ClientConfig::survive_drops`, a lost connection keeps the phase (deadlines paused)
+///  until `Connected`; a phase before the unique id with nothing kept by the broker goes
+///  back to SubscribingUuid to log in again; `handle_ended` fails the run
 /// ```
 ///
 /// `Done` and `Failed` are final: every later input is ignored.
@@ -72,8 +76,9 @@ pub enum Failure {
     NoCommands { topic: String, after: Duration },
     #[error("no final message ({FINAL_MESSAGE:?}) arrived on {topic} within {} after the last command", secs(.after))]
     NoFinalMessage { topic: String, after: Duration },
-    /// The connection ended first; the text is the session's own reason, e.g. "the broker
-    /// refused the connection: bad user name or password".
+    /// The connection ended first (or, with `survive_drops`, the caller stopped
+    /// reconnecting); the text is the session's own reason, e.g. "the broker refused the
+    /// connection: bad user name or password".
     #[error("{0}")]
     Closed(CloseReason),
     /// The caller's session refused a publish or subscribe the client asked for.

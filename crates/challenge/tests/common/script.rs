@@ -36,7 +36,12 @@ impl Script {
 
     /// Connected, `<user id>/UUID` granted, the login published: awaiting the unique id.
     pub fn logged_in() -> Self {
-        let mut s = Self::new(ClientConfig::new(USER));
+        Self::logged_in_with(ClientConfig::new(USER))
+    }
+
+    /// [`Script::logged_in`] with another configuration for user [`USER`].
+    pub fn logged_in_with(config: ClientConfig) -> Self {
+        let mut s = Self::new(config);
         s.connect();
         s.suback(
             &format!("{USER}/UUID"),
@@ -48,7 +53,12 @@ impl Script {
 
     /// Logged in, the unique id received and its subscription granted.
     pub fn awaiting_commands() -> Self {
-        let mut s = Self::logged_in();
+        Self::awaiting_commands_with(ClientConfig::new(USER))
+    }
+
+    /// [`Script::awaiting_commands`] with another configuration for user [`USER`].
+    pub fn awaiting_commands_with(config: ClientConfig) -> Self {
+        let mut s = Self::logged_in_with(config);
         s.message(&format!("{USER}/UUID"), UNIQUE_ID);
         s.suback(UNIQUE_ID, SubscribeResult::Granted(QoS::AtLeastOnce));
         assert_eq!(s.phase(), Phase::AwaitingCommands);
@@ -111,6 +121,12 @@ impl Script {
             .extend(std::iter::from_fn(|| self.client.poll_event()));
     }
 
+    /// From now on the session refuses every publish and subscribe as not connected, as
+    /// one whose connection has just closed under the current input.
+    pub fn refuse_commands(&mut self, refuse: bool) {
+        self.session.not_connected = refuse;
+    }
+
     pub fn phase(&self) -> Phase {
         self.client.phase().clone()
     }
@@ -161,6 +177,8 @@ struct Recorder {
     /// The packet id each subscription got, by filter, for [`Script::suback`].
     subscribed: Vec<(String, u16)>,
     next_pkid: u16,
+    /// Refuse publishes and subscribes with `CommandError::NotConnected`.
+    not_connected: bool,
 }
 
 impl Recorder {
@@ -173,6 +191,9 @@ impl Recorder {
 
 impl MqttCommands for Recorder {
     fn subscribe(&mut self, filter: &str, qos: QoS) -> Result<u16, CommandError> {
+        if self.not_connected {
+            return Err(CommandError::NotConnected);
+        }
         let pkid = self.record(Action::Subscribe {
             filter: filter.to_string(),
             qos,
@@ -188,6 +209,9 @@ impl MqttCommands for Recorder {
         qos: QoS,
         retain: bool,
     ) -> Result<Option<u16>, CommandError> {
+        if self.not_connected {
+            return Err(CommandError::NotConnected);
+        }
         let pkid = self.record(Action::Publish {
             topic: topic.to_string(),
             payload: payload.to_string(),
