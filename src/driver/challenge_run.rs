@@ -1,6 +1,11 @@
 //! Runs the challenge client (`crates/challenge`) over an [`MqttClient`]: session events go
 //! into the challenge state machine, its actions back into the client, one deadline timer.
 //!
+//! The run lives through lost connections: its client reconnects by itself with the same
+//! session (the caller's settings: a stable client id, clean session 0, reconnect on), the
+//! challenge keeps its phase meanwhile (`ClientConfig::survive_drops`), and when the client
+//! gives up for good (`ClientEvent::Ended`) the challenge fails with the reason.
+//!
 //! Executing an action (subscribe, publish, disconnect) can make the client report events
 //! synchronously, i.e. call us back while we are still handling the previous input. Those
 //! inputs are queued and handled in order by the outermost call, so the state machine is
@@ -11,7 +16,7 @@ use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use challenge::{ChallengeClient, ChallengeEvent, ClientConfig, MqttCommands, UserIdError};
-use mqtt_session::{CommandError, Event, QoS};
+use mqtt_session::{CloseReason, CommandError, Event, Instant, QoS};
 
 use super::client::{BrokerSettings, ClientEvent, MqttClient, StartError};
 use super::clock::now;
@@ -30,6 +35,21 @@ pub enum RunUpdate {
         payload: String,
         qos: QoS,
     },
+    /// The connection changed in a way the session's events do not tell.
+    Connection(ConnectionUpdate),
+}
+
+/// The run's connection between the session's `Connected` and `Closed` events.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectionUpdate {
+    /// The connection is down; retry number `retry` is due at `at` (page clock).
+    Reconnecting {
+        retry: u32,
+        at: Instant,
+        reason: CloseReason,
+    },
+    /// No more connections (the last update of a run).
+    Ended(CloseReason),
 }
 
 /// Why a run could not start.
@@ -95,8 +115,8 @@ impl ChallengeRun {
         Ok(Self { shared })
     }
 
-    /// Ends the run: disconnects, which ends the challenge as failed ("disconnected")
-    /// unless it was already over.
+    /// Ends the run: disconnects and stops reconnecting, which ends the challenge as failed
+    /// ("disconnected") unless it was already over.
     pub fn stop(&self) {
         let client = self.shared.state.borrow().client.clone();
         if let Some(client) = client {
@@ -131,14 +151,15 @@ impl Shared {
                     .handle_session_event(now, &event);
                 (self.on_update)(RunUpdate::Session(event));
             }
-            // The run's client does not reconnect (its settings say so): the session's
-            // `Closed` has already ended the challenge.
-            Input::Client(
-                ClientEvent::TransportOpen
-                | ClientEvent::Connecting { .. }
-                | ClientEvent::Reconnecting { .. }
-                | ClientEvent::Ended(_),
-            ) => {}
+            Input::Client(ClientEvent::Reconnecting { retry, at, reason }) => {
+                let update = ConnectionUpdate::Reconnecting { retry, at, reason };
+                (self.on_update)(RunUpdate::Connection(update));
+            }
+            Input::Client(ClientEvent::Ended(reason)) => {
+                self.state.borrow_mut().challenge.handle_ended(now, &reason);
+                (self.on_update)(RunUpdate::Connection(ConnectionUpdate::Ended(reason)));
+            }
+            Input::Client(ClientEvent::TransportOpen | ClientEvent::Connecting { .. }) => {}
             Input::Timeout => self.state.borrow_mut().challenge.handle_timeout(now),
         }
         // Events before and after the actions, so the log shows a phase change before the

@@ -4,6 +4,9 @@
 //! the phase, never stored beside it.
 //!
 //! Times are the page clock's milliseconds (the same clock the run's events carry).
+//!
+//! A run lives through lost connections: the phase stays as it was while the page
+//! reconnects, and the connection line (`challenge-connection`) says what is going on.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -11,7 +14,47 @@ use challenge::{ChallengeEvent, CommandCounts, Phase};
 use mqtt_session::Event;
 
 use super::log::{Body, Direction, LogSink};
-use crate::driver::challenge_run::RunUpdate;
+use crate::driver::challenge_run::{ConnectionUpdate, RunUpdate};
+
+/// The MQTT client id of a run for `user_id`: the user id (what a client id may hold of
+/// it) and a random suffix, the same across the run's reconnects so the broker keeps its
+/// session, different from one run to the next so no run inherits another's. The lab's
+/// `/control/cut?client=challenge-<user id>-` reaches exactly the runs of one user.
+pub fn client_id(user_id: &str, suffix: u32) -> String {
+    let user: String = user_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(32)
+        .collect();
+    format!("challenge-{user}-{suffix:08x}")
+}
+
+/// The run's connection as the connection line shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Connection {
+    /// No run yet.
+    #[default]
+    Idle,
+    /// The run's first connection is being made.
+    Connecting,
+    /// CONNACK accepted; after a drop, whether the broker kept the session.
+    Connected { session_present: bool },
+    /// Lost; retry number `retry` is due at `at` (page clock, ms).
+    Reconnecting { retry: u32, at: f64, reason: String },
+    /// No more connections for this run.
+    Closed,
+}
+
+/// The `data-state` of the connection line.
+pub fn connection_slug(connection: &Connection) -> &'static str {
+    match connection {
+        Connection::Idle => "idle",
+        Connection::Connecting => "connecting",
+        Connection::Connected { .. } => "connected",
+        Connection::Reconnecting { .. } => "reconnecting",
+        Connection::Closed => "closed",
+    }
+}
 
 /// The stepper's steps.
 pub const STEPS: [&str; 6] = [
@@ -88,6 +131,9 @@ pub struct ChallengeModel {
     latency: Latency,
     first_command_at: Option<f64>,
     done_at: Option<f64>,
+    connection: Connection,
+    /// Connections lost during the run (and lived through, unless it ended there).
+    drops: u32,
 }
 
 impl ChallengeModel {
@@ -102,6 +148,7 @@ impl ChallengeModel {
         *self = Self {
             phase: Some(Phase::Connecting),
             started_at: Some(now),
+            connection: Connection::Connecting,
             ..Self::default()
         };
         self.step_started[0] = Some(now);
@@ -131,7 +178,19 @@ impl ChallengeModel {
                     payload: m.payload,
                 },
             ),
+            RunUpdate::Session(Event::Connected { session_present }) => {
+                if self.drops > 0 {
+                    let kept = if session_present {
+                        "the broker kept the session"
+                    } else {
+                        "the broker kept no session"
+                    };
+                    log.note(Direction::Info, format!("connected again: {kept}"));
+                }
+                self.connection = Connection::Connected { session_present };
+            }
             RunUpdate::Session(_) => {}
+            RunUpdate::Connection(update) => self.on_connection(update, log),
             RunUpdate::Published {
                 topic,
                 payload,
@@ -146,6 +205,32 @@ impl ChallengeModel {
                 },
             ),
             RunUpdate::Challenge(event) => self.on_challenge_event(event, log),
+        }
+    }
+
+    fn on_connection(&mut self, update: ConnectionUpdate, log: &mut impl LogSink) {
+        match update {
+            ConnectionUpdate::Reconnecting { retry, at, reason } => {
+                if !self.is_running() {
+                    return; // The run is over; its client is on its way out.
+                }
+                if matches!(self.connection, Connection::Connected { .. }) {
+                    self.drops += 1;
+                    log.note(
+                        Direction::Error,
+                        format!("connection lost: {reason}; reconnecting, the challenge keeps its phase"),
+                    );
+                } else if retry > 1 {
+                    log.note(
+                        Direction::Error,
+                        format!("retry {} failed: {reason}", retry - 1),
+                    );
+                }
+                let at = at.as_millis() as f64;
+                let reason = reason.to_string();
+                self.connection = Connection::Reconnecting { retry, at, reason };
+            }
+            ConnectionUpdate::Ended(_) => self.connection = Connection::Closed,
         }
     }
 
@@ -251,6 +336,42 @@ impl ChallengeModel {
                 "Unique id received; commands start in about 3 s…".to_string()
             }
             Some(Phase::ReceivingCommands) => "Answering commands…".to_string(),
+        }
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    /// The connection line's sentence at page time `now` (for the countdown).
+    pub fn connection_text(&self, now: f64) -> String {
+        let drops = match self.drops {
+            1 => "1 drop".to_string(),
+            n => format!("{n} drops"),
+        };
+        match &self.connection {
+            Connection::Idle => "Not connected.".to_string(),
+            Connection::Connecting => "Connecting…".to_string(),
+            Connection::Connected { .. } if self.drops == 0 => "Connected.".to_string(),
+            Connection::Connected {
+                session_present: true,
+            } => format!("Connected again after {drops}; the broker kept the session."),
+            Connection::Connected {
+                session_present: false,
+            } => format!(
+                "Connected again after {drops}; the broker kept no session, so the run subscribed again."
+            ),
+            Connection::Reconnecting { retry, at, reason } => {
+                let when = if *at > now {
+                    format!("in {:.0} s", ((at - now) / 1000.0).ceil())
+                } else {
+                    "now".to_string()
+                };
+                format!(
+                    "Connection lost ({reason}). Reconnecting {when} (retry {retry}); the challenge keeps its phase."
+                )
+            }
+            Connection::Closed => "Disconnected.".to_string(),
         }
     }
 
@@ -429,6 +550,104 @@ mod tests {
         model.start(10.0);
         assert_eq!(model.phase_text(), "Connecting to the broker…");
         assert_eq!(model.stats, Counters::default());
+    }
+
+    fn update(model: &mut ChallengeModel, update: RunUpdate) -> Log {
+        let mut log = Log::new();
+        model.apply(update, &mut log);
+        log
+    }
+
+    fn reconnecting(retry: u32, at_ms: u64) -> RunUpdate {
+        RunUpdate::Connection(ConnectionUpdate::Reconnecting {
+            retry,
+            at: at(at_ms),
+            reason: CloseReason::TransportClosed("the WebSocket closed (code 1006)".into()),
+        })
+    }
+
+    fn connected(session_present: bool) -> RunUpdate {
+        RunUpdate::Session(Event::Connected { session_present })
+    }
+
+    #[test]
+    fn a_run_client_id_keeps_what_it_can_of_the_user_id_and_its_suffix() {
+        assert_eq!(client_id("12345", 0xbeef), "challenge-12345-0000beef");
+        assert_eq!(
+            client_id("dé j/a +x", 1),
+            "challenge-djax-00000001",
+            "only what any broker takes"
+        );
+        assert_eq!(
+            client_id(&"9".repeat(100), 2).len(),
+            "challenge--".len() + 32 + 8
+        );
+    }
+
+    #[test]
+    fn a_lost_connection_keeps_the_phase_and_says_it_is_reconnecting() {
+        let mut model = ChallengeModel::new();
+        model.start(0.0);
+        assert_eq!(connection_slug(model.connection()), "connecting");
+        update(&mut model, connected(false));
+        assert_eq!(model.connection_text(0.0), "Connected.");
+        phase(&mut model, 100, Phase::ReceivingCommands);
+        let log = update(&mut model, reconnecting(1, 2_000));
+        assert!(
+            matches!(&log[..], [(Direction::Error, Body::Note(t))] if t.starts_with("connection lost: ")),
+            "{log:?}"
+        );
+        assert_eq!(connection_slug(model.connection()), "reconnecting");
+        assert_eq!(phase_slug(model.phase()), "receiving-commands");
+        assert!(model.is_running());
+        assert_eq!(
+            model.connection_text(900.0),
+            "Connection lost (the WebSocket closed (code 1006)). Reconnecting in 2 s (retry 1); \
+             the challenge keeps its phase."
+        );
+        assert!(model.connection_text(2_500.0).contains("Reconnecting now"));
+        // A retry that fails is one line, not another drop.
+        let log = update(&mut model, reconnecting(2, 5_000));
+        assert!(
+            matches!(&log[..], [(Direction::Error, Body::Note(t))] if t.starts_with("retry 1 failed: ")),
+            "{log:?}"
+        );
+        let log = update(&mut model, connected(true));
+        assert!(
+            matches!(&log[..], [(Direction::Info, Body::Note(t))] if t == "connected again: the broker kept the session"),
+            "{log:?}"
+        );
+        assert_eq!(connection_slug(model.connection()), "connected");
+        assert_eq!(
+            model.connection_text(6_000.0),
+            "Connected again after 1 drop; the broker kept the session."
+        );
+        assert_eq!(phase_slug(model.phase()), "receiving-commands");
+    }
+
+    #[test]
+    fn the_end_of_reconnecting_closes_the_line_and_a_failure_ends_the_run() {
+        let mut model = ChallengeModel::new();
+        model.start(0.0);
+        update(&mut model, connected(false));
+        phase(&mut model, 100, Phase::AwaitingUniqueId);
+        update(&mut model, reconnecting(1, 1_000));
+        model.stop_requested();
+        // The run's driver feeds the client's `Ended` to the challenge, which fails...
+        phase(
+            &mut model,
+            1_200,
+            Phase::Failed(Failure::Closed(CloseReason::ClientDisconnect)),
+        );
+        // ...then reports the end of the connection.
+        let ended = ConnectionUpdate::Ended(CloseReason::ClientDisconnect);
+        update(&mut model, RunUpdate::Connection(ended));
+        assert!(!model.is_running());
+        assert_eq!(model.phase_text(), "Stopped.");
+        assert_eq!(connection_slug(model.connection()), "closed");
+        // A late retry notice of a run that is over changes nothing.
+        assert!(update(&mut model, reconnecting(2, 9_000)).is_empty());
+        assert_eq!(connection_slug(model.connection()), "closed");
     }
 
     #[test]

@@ -51,8 +51,9 @@ impl ChallengeState {
         self.log.note(
             Direction::Info,
             format!(
-                "connecting to {} for user id {}",
+                "connecting to {} as {} for user id {}",
                 settings.url.trim(),
+                settings.client_id,
                 config.user_id
             ),
         );

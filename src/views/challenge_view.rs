@@ -7,9 +7,9 @@ use leptos::prelude::*;
 use mqtt_session::QoS;
 
 use super::challenge_state::ChallengeState;
-use super::prefs::{random_client_id, BrokerFields, BrokerPrefs};
+use super::prefs::{BrokerFields, BrokerPrefs};
 use super::{LogView, QosSelect};
-use crate::state::challenge::{phase_slug, STEPS};
+use crate::state::challenge::{client_id, connection_slug, phase_slug, STEPS};
 
 /// The challenge view.
 #[component]
@@ -24,10 +24,13 @@ pub fn ChallengeView() -> impl IntoView {
     let start = move || {
         let mut config = ClientConfig::new(user_id.get_untracked().trim());
         config.qos = qos.get_untracked();
-        let mut settings = prefs.settings(random_client_id("challenge"), 30, true);
-        // A dropped connection fails the run (the challenge cannot resume yet): no retries
-        // behind a run that is over.
-        settings.reconnect = false;
+        // The run lives through dropped connections: one client id for all of the run's
+        // connections and clean session 0, so the broker keeps its subscriptions and the
+        // messages sent while it is away, and the session resends what was in flight.
+        config.survive_drops = true;
+        let suffix = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+        let id = client_id(&config.user_id, suffix);
+        let settings = prefs.settings(id, 30, false);
         let result = state.start(&settings, config);
         error.set(result.err().map(|e| e.to_string()));
     };
@@ -105,6 +108,13 @@ fn Progress() -> impl IntoView {
                 data-state=move || model.with(|m| phase_slug(m.phase()))
             >
                 {move || model.with(|m| m.phase_text())}
+            </p>
+            <p
+                class="connection"
+                data-testid="challenge-connection"
+                data-state=move || model.with(|m| connection_slug(m.connection()))
+            >
+                {move || model.with(|m| m.connection_text(state.clock.get()))}
             </p>
             <ol class="stepper">
                 {STEPS
