@@ -7,6 +7,7 @@ mod challenge;
 mod client;
 mod faults;
 mod playground;
+mod reconnect;
 mod support;
 mod ui;
 
