@@ -99,6 +99,14 @@ impl Session {
         &self.store
     }
 
+    /// Bytes received on this connection that do not make a whole packet yet (0 when no
+    /// transport is attached). After any input it is at most
+    /// [`ConnectOptions::max_inbound_packet`] plus a 5-byte fixed header: a longer packet
+    /// is refused from its header, before it is buffered whole.
+    pub fn buffered_inbound(&self) -> usize {
+        self.link.as_ref().map_or(0, |l| l.decoder.buffered())
+    }
+
     // ----- inputs from the transport -----
 
     /// The IO layer started opening a transport. If it is not open within the connect
