@@ -5,13 +5,15 @@
 //! - `dev [--open] [--no-setup]`: build the app and serve it from the lab, with `trunk watch`;
 //! - `test [--skip-lint] [--only-browser] [--no-setup]`: every check and test, as CI runs them;
 //! - `dist`: the release build in dist/, checked in a browser;
-//! - `bench`: the session's native throughput and the page's flood benchmark (prints numbers).
+//! - `bench`: the session's native throughput and the page's flood benchmark (prints numbers);
+//! - `fuzz [--inputs N] [--seed S] [--trace]`: the session's long fuzz run (release).
 
 mod bench;
 mod binaryen;
 mod brokers;
 mod dev;
 mod dist;
+mod fuzz;
 mod proc;
 mod setup;
 mod test;
@@ -39,7 +41,12 @@ commands:
   dist                release build of the app into dist/ (with a working wasm-opt), checked
                       in headless Chromium when installed
   bench               print benchmark numbers: session throughput (native) and a 50,000
-                      message flood into the page's live log (headless Chromium, release)";
+                      message flood into the page's live log (headless Chromium, release)
+  fuzz                fuzz the MQTT session (release): random and mutated packets cut anywhere,
+                      time jumps, commands, reconnects; reports inputs/s and each finding
+      --inputs N      how many inputs (default 10M; `10M`, `500k` and `10_000_000` work)
+      --seed S        the first case's seed (default: from the clock, printed)
+      --trace         print every input, output and event (replay one case: --inputs 1)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -53,6 +60,7 @@ fn main() -> ExitCode {
         "test" => test::run(flags),
         "bench" => bench::run(flags),
         "dist" => dist::run(flags),
+        "fuzz" => fuzz::run(flags),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

@@ -98,7 +98,15 @@ fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) 
         let lab_log = run_dir.path().join("lab.log");
         let lab = brokers::start_lab(
             &bin,
-            &["--ws-port", "0", "--tcp-port", "0", "--fault-port", "0"],
+            &[
+                "--ws-port",
+                "0",
+                "--tcp-port",
+                "0",
+                "--fault-port",
+                "0",
+                "--control",
+            ],
             Some(&lab_log),
             LAB_START_TIMEOUT,
         )?;

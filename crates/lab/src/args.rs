@@ -45,7 +45,7 @@ subscribed) it prints one line for tools:
   LAB_READY ws=ws://HOST:PORT/mqtt tcp=HOST:PORT
 with ` faults=ws://HOST:PORT` appended when --fault-port is given.
 
-For tests, the WebSocket port also answers (GET or POST, any origin)
+For tests, with --control the WebSocket port also answers (GET or POST, any origin)
   http://HOST:PORT/control/cut[?client=PREFIX]
 which cuts every live WebSocket connection, or those whose MQTT client id
 starts with PREFIX, as a network failure would (no close frame, no
@@ -123,6 +123,11 @@ struct RunArgs {
     app_dir: Option<PathBuf>,
     #[arg(long, value_name = "N", value_parser = values::port, help = FAULT_PORT_HELP)]
     fault_port: Option<u16>,
+    /// answer /control/cut on the WebSocket port (for tests; see
+    /// below). Off unless given: anyone reaching the port could cut
+    /// every connection.
+    #[arg(long, verbatim_doc_comment)]
+    control: bool,
     /// how many simulated devices (default 3; 0 = none)
     #[arg(long, value_name = "N", value_parser = values::number::<u32>)]
     devices: Option<u32>,
@@ -275,6 +280,7 @@ fn run_options(args: RunArgs, seed: u64) -> Result<Command, clap::Error> {
         tcp_port: args.tcp_port.unwrap_or(defaults.tcp_port),
         app_dir: args.app_dir,
         fault_port: args.fault_port,
+        control: args.control,
     };
     let server = server_config(args.challenge, seed, None)?;
     let mut devices = FleetConfig::new(server.seed);

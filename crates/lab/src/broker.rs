@@ -253,7 +253,7 @@ pub async fn start(config: &LabConfig) -> Result<RunningBroker, LabError> {
     });
     tcp.wait_ready().await?;
 
-    let bridge = front_door::serve(ws_listener, connect_addr(tcp_addr), app);
+    let bridge = front_door::serve(ws_listener, connect_addr(tcp_addr), app, config.control);
     let mut ws = ListenerTask::spawn(Listener::WebSocket, ws_addr, bridge);
     ws.wait_ready().await?;
 

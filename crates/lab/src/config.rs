@@ -23,6 +23,9 @@ pub struct LabConfig {
     /// path: see [`FAULT_PATHS`](crate::FAULT_PATHS)); 0 picks a free port. None by default:
     /// off unless asked for.
     pub fault_port: Option<u16>,
+    /// Answer `/control/cut` on the WebSocket port (tests cut live connections with it).
+    /// Off by default: anyone who reaches the port could cut everyone's connection.
+    pub control: bool,
 }
 
 impl Default for LabConfig {
@@ -33,6 +36,7 @@ impl Default for LabConfig {
             tcp_port: DEFAULT_TCP_PORT,
             app_dir: None,
             fault_port: None,
+            control: false,
         }
     }
 }

@@ -31,12 +31,24 @@ pub(crate) async fn serve(
     listener: TcpListener,
     broker: SocketAddr,
     app: Option<Arc<AppDir>>,
+    control: bool,
 ) -> String {
     let links = LiveLinks::default();
     http_server::serve(listener, "WebSocket", move |peer, request| {
         let app = app.clone();
         let links = links.clone();
-        async move { answer(peer, request, broker, app.as_deref(), &links).await }
+        let control = control.then_some(links.clone());
+        async move {
+            answer(
+                peer,
+                request,
+                broker,
+                app.as_deref(),
+                &links,
+                control.as_ref(),
+            )
+            .await
+        }
     })
     .await
 }
@@ -50,9 +62,11 @@ async fn answer(
     broker: SocketAddr,
     app: Option<&AppDir>,
     links: &LiveLinks,
+    control: Option<&LiveLinks>,
 ) -> Response<Body> {
     if !ws_handshake::wants_websocket(&request) {
-        if control::is_control(&request) {
+        // Only with `--control`: otherwise `/control/...` is just a path of the app.
+        if let (Some(links), true) = (control, control::is_control(&request)) {
             return control::answer(&request, links);
         }
         return match app {

@@ -11,7 +11,16 @@ use futures_util::StreamExt;
 use mqttbytes::v4::{self, LastWill, Packet};
 use mqttbytes::QoS;
 use support::ws::Client;
-use support::{guarded, start_lab};
+use support::{free_ports, guarded, start_lab_with};
+
+/// A lab with `--control`, the flag that turns the endpoint on.
+async fn start_lab() -> lab::RunningBroker {
+    start_lab_with(lab::LabConfig {
+        control: true,
+        ..free_ports()
+    })
+    .await
+}
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
@@ -224,6 +233,19 @@ async fn a_cross_origin_preflight_is_answered() {
         assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
         let methods = reply.header("access-control-allow-methods");
         assert!(methods.is_some_and(|methods| methods.contains("POST")));
+    })
+    .await;
+}
+
+/// Without `--control` the endpoint does not exist: nobody who reaches the port can cut
+/// everyone's connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_control_flag_nothing_can_be_cut() {
+    let lab = start_lab_with(free_ports()).await;
+    guarded("no control without the flag", async {
+        let reply = control(lab.ws_addr(), "GET", "/control/cut").await;
+        assert_eq!(reply.status, 426, "{}", reply.head);
+        assert!(!reply.body.contains("\"cut\""), "{}", reply.body);
     })
     .await;
 }
