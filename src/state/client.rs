@@ -78,7 +78,13 @@ pub struct ClientModel {
     pub retry_at: Option<Instant>,
     /// Publishes made while the connection was down.
     pub queue: OfflineQueue,
+    /// Messages the session gave up (its session ended with them unacknowledged), newest
+    /// last, at most [`ABANDONED_KEPT`]: the user may send them again.
+    pub abandoned: Vec<Queued>,
 }
+
+/// Abandoned messages kept for "send again"; older ones are only logged.
+pub const ABANDONED_KEPT: usize = 100;
 
 impl ClientModel {
     pub fn new() -> Self {
@@ -187,8 +193,16 @@ impl ClientModel {
                 log.note(Direction::Error, text);
             }
             Event::Abandoned(message) => {
-                reaction.changed = false;
                 log.note(Direction::Error, message.to_string());
+                if self.abandoned.len() == ABANDONED_KEPT {
+                    self.abandoned.remove(0);
+                }
+                self.abandoned.push(Queued {
+                    topic: message.topic,
+                    payload: message.payload,
+                    qos: message.qos,
+                    retain: message.retain,
+                });
             }
             Event::Closed(reason) => {
                 // One connection ended; `Reconnecting` or `Ended` says what comes next.
@@ -426,6 +440,28 @@ mod tests {
         assert_eq!(reaction.restore.len(), 1);
         assert_eq!(reaction.flush, [queued]);
         assert!(model.queue.is_empty());
+    }
+
+    #[test]
+    fn abandoned_messages_are_kept_to_be_sent_again_and_bounded() {
+        let (mut model, mut log) = (ClientModel::new(), Log::new());
+        for pkid in 1..=(ABANDONED_KEPT as u16 + 5) {
+            model.on_event(
+                session(Event::Abandoned(mqtt_session::Abandoned {
+                    pkid,
+                    topic: format!("t/{pkid}"),
+                    payload: Bytes::new(),
+                    qos: QoS::AtLeastOnce,
+                    retain: false,
+                    stage: mqtt_session::store::OutgoingStage::AwaitingPubAck,
+                    reason: mqtt_session::AbandonReason::BrokerLostSession,
+                })),
+                &mut log,
+            );
+        }
+        assert_eq!(model.abandoned.len(), ABANDONED_KEPT);
+        assert_eq!(model.abandoned[0].topic, "t/6");
+        assert_eq!(log.len(), ABANDONED_KEPT + 5, "every one is logged");
     }
 
     #[test]

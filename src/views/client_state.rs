@@ -138,6 +138,33 @@ impl ClientState {
         }
     }
 
+    /// Publishes again what the session abandoned (queued if the connection is down).
+    pub fn resend_abandoned(&self) {
+        let messages = self
+            .model
+            .try_update(|m| std::mem::take(&mut m.abandoned))
+            .unwrap_or_default();
+        for Queued {
+            topic,
+            payload,
+            qos,
+            retain,
+        } in messages
+        {
+            if let Err(e) = self.publish(&topic, payload.to_vec(), qos, retain) {
+                self.log.note(
+                    Direction::Error,
+                    format!("could not send '{topic}' again: {e}"),
+                );
+            }
+        }
+    }
+
+    /// Forgets the abandoned messages without sending them.
+    pub fn dismiss_abandoned(&self) {
+        self.model.update(|m| m.abandoned.clear());
+    }
+
     /// Forgets the messages queued while offline.
     pub fn drop_queue(&self) {
         let dropped = self.model.try_update(|m| m.queue.take().len()).unwrap_or(0);

@@ -69,6 +69,30 @@ pub fn PublishPanel() -> impl IntoView {
                     {move || error.get().unwrap_or_default()}
                 </p>
             </Show>
+            <Show when=move || state.model.with(|m| !m.abandoned.is_empty())>
+                <div class="row abandoned form-error" role="alert">
+                    <span class="grow">
+                        <b data-testid="abandoned-count">
+                            {move || state.model.with(|m| m.abandoned.len())}
+                        </b>
+                        " messages were abandoned: the broker kept no session for them (see the log)."
+                    </span>
+                    <button
+                        type="button"
+                        data-testid="abandoned-resend"
+                        on:click=move |_| state.resend_abandoned()
+                    >
+                        "Send again"
+                    </button>
+                    <button
+                        type="button"
+                        data-testid="abandoned-dismiss"
+                        on:click=move |_| state.dismiss_abandoned()
+                    >
+                        "Dismiss"
+                    </button>
+                </div>
+            </Show>
             <div
                 class="row queue hint"
                 title="Messages published while the connection is down wait here and go out when it is back (at most 1,000 messages or 1 MiB)."
