@@ -2,10 +2,11 @@
 //! on a worker thread under a watchdog: a panic is caught and reported with its case's
 //! seed, and so is a case that stops making progress (a hang inside the session).
 
+use std::cell::RefCell;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,32 @@ use crate::stats::Stats;
 
 /// No input for this long: the session is stuck inside one call.
 const HANG: Duration = Duration::from_secs(30);
+/// The thread that runs cases; its panics are findings, reported once, without a backtrace.
+const WORKER: &str = "fuzz-worker";
+
+thread_local! {
+    /// Where the worker's last panic happened.
+    static PANIC_AT: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Keeps the worker's panics out of stderr (the report gives each one and its seed);
+/// every other thread's panics go to the usual hook.
+fn quiet_worker_panics() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let usual = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if thread::current().name() == Some(WORKER) {
+                let at = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()));
+                PANIC_AT.with(|p| *p.borrow_mut() = at.unwrap_or_default());
+            } else {
+                usual(info);
+            }
+        }));
+    });
+}
 
 pub struct Config {
     /// The first case's seed.
@@ -94,7 +121,9 @@ pub fn run(config: Config) -> Report {
     let (worker_inputs, worker_current) = (inputs.clone(), current.clone());
     let Config { seed, trace, .. } = config;
     let (target, max_findings) = (config.inputs, config.max_findings);
-    thread::spawn(move || {
+    quiet_worker_panics();
+    let worker = thread::Builder::new().name(WORKER.into());
+    let spawned = worker.spawn(move || {
         let (mut findings, mut cases, mut seed) = (Vec::new(), 0, seed);
         let mut stats = Stats::default();
         while worker_inputs.load(Ordering::Relaxed) < target && findings.len() < max_findings {
@@ -105,7 +134,10 @@ pub fn run(config: Config) -> Report {
             let what = match outcome {
                 Ok(Ok(())) => None,
                 Ok(Err(what)) => Some(what),
-                Err(payload) => Some(format!("panic: {}", panic_message(&payload))),
+                Err(payload) => {
+                    let at = PANIC_AT.with(|p| p.take());
+                    Some(format!("panic: {}{at}", panic_message(&payload)))
+                }
             };
             findings.extend(what.map(|what| Finding { seed, what }));
             cases += 1;
@@ -113,6 +145,20 @@ pub fn run(config: Config) -> Report {
         }
         let _ = done.send((cases, findings, stats));
     });
+    if let Err(e) = spawned {
+        let what = format!("cannot start the fuzz worker thread: {e}");
+        let findings = vec![Finding { seed, what }];
+        let (inputs, cases, elapsed, stats) = (0, 0, started.elapsed(), Stats::default());
+        let first_seed = seed;
+        return Report {
+            first_seed,
+            inputs,
+            cases,
+            elapsed,
+            findings,
+            stats,
+        };
+    }
 
     let (mut seen, mut moved, mut printed) = (0, Instant::now(), Instant::now());
     let (cases, findings, stats) = loop {
