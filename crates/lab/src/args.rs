@@ -18,7 +18,7 @@ use challenge::{ChallengeServer, ServerConfig};
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use lab::device_fleet::FleetConfig;
-use lab::LabConfig;
+use lab::{LabConfig, UpstreamConfig};
 use mqtt_session::{Credentials, QoS};
 
 const ABOUT: &str = "\
@@ -43,13 +43,15 @@ const AFTER_HELP: &str = "\
 Once its listeners accept connections (and the devices and the service are
 subscribed) it prints one line for tools:
   LAB_READY ws=ws://HOST:PORT/mqtt tcp=HOST:PORT
-with ` faults=ws://HOST:PORT` appended when --fault-port is given.
+with ` faults=ws://HOST:PORT` appended when --fault-port is given and
+` upstream=ws://HOST:PORT/mqtt` when --upstream is.
 
-For tests, with --control the WebSocket port also answers (GET or POST, any origin)
+For tests, with --control the WebSocket port (and the --upstream-ws-port)
+also answers (GET or POST, any origin)
   http://HOST:PORT/control/cut[?client=PREFIX]
-which cuts every live WebSocket connection, or those whose MQTT client id
-starts with PREFIX, as a network failure would (no close frame, no
-DISCONNECT), and answers {\"cut\": N}.";
+which cuts every live WebSocket connection of either port, or those whose
+MQTT client id starts with PREFIX, as a network failure would (no close
+frame, no DISCONNECT), and answers {\"cut\": N}.";
 
 const FAULT_PORT_HELP: &str = "\
 also serve deliberately broken MQTT over WebSocket on port N
@@ -123,11 +125,25 @@ struct RunArgs {
     app_dir: Option<PathBuf>,
     #[arg(long, value_name = "N", value_parser = values::port, help = FAULT_PORT_HELP)]
     fault_port: Option<u16>,
-    /// answer /control/cut on the WebSocket port (for tests; see
+    /// answer /control/cut on the WebSocket ports (for tests; see
     /// below). Off unless given: anyone reaching the port could cut
     /// every connection.
     #[arg(long, verbatim_doc_comment)]
     control: bool,
+    /// also bridge WebSocket clients of --upstream-ws-port to another
+    /// broker's MQTT-over-TCP listener (e.g. mosquitto's), so
+    /// --control can cut connections to it too. Off unless given.
+    #[arg(
+        long,
+        value_name = "HOST:PORT",
+        value_parser = values::broker,
+        requires = "upstream_ws_port",
+        verbatim_doc_comment
+    )]
+    upstream: Option<String>,
+    /// WebSocket port in front of --upstream (0 picks a free port)
+    #[arg(long, value_name = "N", value_parser = values::port, requires = "upstream")]
+    upstream_ws_port: Option<u16>,
     /// how many simulated devices (default 3; 0 = none)
     #[arg(long, value_name = "N", value_parser = values::number::<u32>)]
     devices: Option<u32>,
@@ -281,6 +297,10 @@ fn run_options(args: RunArgs, seed: u64) -> Result<Command, clap::Error> {
         app_dir: args.app_dir,
         fault_port: args.fault_port,
         control: args.control,
+        upstream: args
+            .upstream
+            .zip(args.upstream_ws_port)
+            .map(|(broker, ws_port)| UpstreamConfig { broker, ws_port }),
     };
     let server = server_config(args.challenge, seed, None)?;
     let mut devices = FleetConfig::new(server.seed);
@@ -421,6 +441,27 @@ mod tests {
     }
 
     #[test]
+    fn upstream_takes_a_broker_and_its_own_websocket_port_together() {
+        let Ok(Command::Run(options)) = run(&["--upstream=127.0.0.1:1883", "--upstream-ws-port=0"])
+        else {
+            panic!("should parse");
+        };
+        let expected = UpstreamConfig {
+            broker: "127.0.0.1:1883".to_owned(),
+            ws_port: 0,
+        };
+        assert_eq!(options.lab.upstream, Some(expected));
+        let Ok(Command::Run(options)) = run(&[]) else {
+            panic!("should parse");
+        };
+        assert_eq!(options.lab.upstream, None);
+        let alone = err(&["--upstream", "127.0.0.1:1883"]);
+        assert!(alone.contains("--upstream-ws-port <N>"), "{alone}");
+        assert!(err(&["--upstream-ws-port", "0"]).contains("--upstream <HOST:PORT>"));
+        assert!(err(&["--upstream=nohost", "--upstream-ws-port=0"]).contains("HOST:PORT"));
+    }
+
+    #[test]
     fn localhost_and_bracketed_addresses_are_hosts() {
         for (given, expected) in [("localhost", "127.0.0.1"), ("[::1]", "::1")] {
             let Ok(Command::Run(options)) = run(&["--host", given]) else {
@@ -467,6 +508,8 @@ mod tests {
                 "--challenge-qos",
                 "LAB_READY",
                 "/control/cut",
+                "--upstream <HOST:PORT>",
+                "upstream=ws://",
             ];
             for needle in needles {
                 assert!(text.contains(needle), "{needle} missing from:\n{text}");

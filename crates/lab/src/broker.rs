@@ -5,7 +5,8 @@
 //! this): the router runs on its own thread, the MQTT-over-TCP listener is a task on the
 //! caller's tokio runtime, and a listener that fails (port in use, ...) ends its task with an
 //! error we can report. MQTT over WebSocket goes through the lab's own bridge to that TCP
-//! listener; `ws_bridge.rs` says why rumqttd's WebSocket listener is not used.
+//! listener; `ws_bridge.rs` says why rumqttd's WebSocket listener is not used. With
+//! `--upstream`, one more WebSocket listener goes through the same bridge to another broker.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener as StdTcpListener};
 use std::sync::Arc;
@@ -17,9 +18,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::front_door::{self, Door};
 use crate::limits::MAX_PACKET_SIZE;
+use crate::live_links::LiveLinks;
 use crate::static_files::AppDir;
-use crate::{faults, front_door, LabConfig, LabError, Listener};
+use crate::{faults, LabConfig, LabError, Listener};
 
 /// How long [`start`] waits for a listener to accept connections before giving up.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -83,6 +86,9 @@ pub struct RunningBroker {
     ws: ListenerTask,
     /// The fault-injection listener, if asked for (`LabConfig::fault_port`).
     faults: Option<ListenerTask>,
+    /// The WebSocket listener in front of another broker (`LabConfig::upstream`), with that
+    /// broker's `HOST:PORT`.
+    upstream: Option<(ListenerTask, String)>,
     serves_app: bool,
 }
 
@@ -121,14 +127,37 @@ impl RunningBroker {
         self.faults_addr().map(|addr| format!("ws://{addr}"))
     }
 
+    /// Where to connect for MQTT over WebSocket to the upstream broker, if enabled; see
+    /// [`RunningBroker::tcp_addr`].
+    pub fn upstream_ws_addr(&self) -> Option<SocketAddr> {
+        self.upstream
+            .as_ref()
+            .map(|(listener, _)| connect_addr(listener.addr))
+    }
+
+    /// The URL a browser opens to reach the upstream broker through the lab, if enabled.
+    pub fn upstream_ws_url(&self) -> Option<String> {
+        self.upstream_ws_addr()
+            .map(|addr| format!("ws://{addr}/mqtt"))
+    }
+
+    /// The upstream broker's TCP listener (`HOST:PORT`, as given), if enabled.
+    pub fn upstream_broker(&self) -> Option<&str> {
+        self.upstream.as_ref().map(|(_, broker)| broker.as_str())
+    }
+
     /// The one machine-readable line tools wait for:
     /// `LAB_READY ws=ws://HOST:PORT/mqtt tcp=HOST:PORT`, with ` faults=ws://HOST:PORT` appended
-    /// when the fault listener is enabled (nothing else ever changes, so parsers that split on
-    /// spaces and read `key=value` keep working).
+    /// when the fault listener is enabled and ` upstream=ws://HOST:PORT/mqtt` when the upstream
+    /// listener is (nothing else ever changes, so parsers that split on spaces and read
+    /// `key=value` keep working).
     pub fn ready_line(&self) -> String {
         let mut line = format!("LAB_READY ws={} tcp={}", self.ws_url(), self.tcp_addr());
         if let Some(url) = self.faults_url() {
             line.push_str(&format!(" faults={url}"));
+        }
+        if let Some(url) = self.upstream_ws_url() {
+            line.push_str(&format!(" upstream={url}"));
         }
         line
     }
@@ -136,18 +165,18 @@ impl RunningBroker {
     /// Resolves only if a listener stops; the accept loops otherwise run forever.
     pub async fn stopped(mut self) -> LabError {
         let Self {
-            tcp, ws, faults, ..
+            tcp,
+            ws,
+            faults,
+            upstream,
+            ..
         } = &mut self;
-        let faults = async {
-            match faults {
-                Some(faults) => faults.until_stopped().await,
-                None => std::future::pending().await,
-            }
-        };
+        let upstream = upstream.as_mut().map(|(listener, _)| listener);
         tokio::select! {
             error = tcp.until_stopped() => error,
             error = ws.until_stopped() => error,
-            error = faults => error,
+            error = until_stopped(faults.as_mut()) => error,
+            error = until_stopped(upstream) => error,
         }
     }
 }
@@ -216,14 +245,22 @@ impl ListenerTask {
     }
 }
 
+/// Resolves once an optional listener stops; never without one.
+async fn until_stopped(listener: Option<&mut ListenerTask>) -> LabError {
+    match listener {
+        Some(listener) => listener.until_stopped().await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Drop for ListenerTask {
     fn drop(&mut self) {
         self.handle.abort();
     }
 }
 
-/// Starts the broker on the caller's tokio runtime and returns once its listeners (two, or three
-/// with `fault_port`) accept connections.
+/// Starts the broker on the caller's tokio runtime and returns once its listeners (two, and
+/// one more each with `fault_port` and `upstream`) accept connections.
 pub async fn start(config: &LabConfig) -> Result<RunningBroker, LabError> {
     let app = match &config.app_dir {
         Some(dir) => Some(Arc::new(AppDir::open(dir).await?)),
@@ -241,6 +278,13 @@ pub async fn start(config: &LabConfig) -> Result<RunningBroker, LabError> {
         Some(port) => Some(bind(Listener::Faults, SocketAddr::new(config.host, port)).await?),
         None => None,
     };
+    let upstream_listener = match &config.upstream {
+        Some(upstream) => {
+            let wanted = SocketAddr::new(config.host, upstream.ws_port);
+            Some((bind(Listener::Upstream, wanted).await?, upstream))
+        }
+        None => None,
+    };
     let tcp_addr = reserve(SocketAddr::new(config.host, config.tcp_port))?;
 
     let router_tx = Router::new(0, router_config()).spawn();
@@ -253,9 +297,33 @@ pub async fn start(config: &LabConfig) -> Result<RunningBroker, LabError> {
     });
     tcp.wait_ready().await?;
 
-    let bridge = front_door::serve(ws_listener, connect_addr(tcp_addr), app, config.control);
+    // One registry for every WebSocket listener: a cut asked on either port reaches both.
+    let links = LiveLinks::default();
+    let door = Door {
+        broker: connect_addr(tcp_addr).to_string().into(),
+        app,
+        links: links.clone(),
+        control: config.control,
+    };
+    let bridge = front_door::serve(ws_listener, "WebSocket", door);
     let mut ws = ListenerTask::spawn(Listener::WebSocket, ws_addr, bridge);
     ws.wait_ready().await?;
+
+    let upstream = match upstream_listener {
+        Some(((listener, addr), upstream)) => {
+            let door = Door {
+                broker: upstream.broker.as_str().into(),
+                app: None,
+                links,
+                control: config.control,
+            };
+            let bridge = front_door::serve(listener, "upstream WebSocket", door);
+            let mut task = ListenerTask::spawn(Listener::Upstream, addr, bridge);
+            task.wait_ready().await?;
+            Some((task, upstream.broker.clone()))
+        }
+        None => None,
+    };
 
     let faults = match fault_listener {
         Some((listener, addr)) => {
@@ -269,6 +337,7 @@ pub async fn start(config: &LabConfig) -> Result<RunningBroker, LabError> {
         tcp,
         ws,
         faults,
+        upstream,
         serves_app,
     })
 }

@@ -26,6 +26,22 @@ pub struct LabConfig {
     /// Answer `/control/cut` on the WebSocket port (tests cut live connections with it).
     /// Off by default: anyone who reaches the port could cut everyone's connection.
     pub control: bool,
+    /// A second WebSocket listener bridged to another broker instead of the embedded one
+    /// (`--upstream`); None by default.
+    pub upstream: Option<UpstreamConfig>,
+}
+
+/// A WebSocket listener in front of another broker's MQTT-over-TCP listener (mosquitto in
+/// the tests), through the same bridge as the embedded broker's: with `control`, its
+/// connections can be cut on demand too, so the page's reconnection can be tested against a
+/// broker that is not the lab.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpstreamConfig {
+    /// The other broker's TCP listener, `HOST:PORT`; resolved at each new connection, so
+    /// that broker may start after the lab.
+    pub broker: String,
+    /// Port of the WebSocket listener in front of it; 0 picks a free port.
+    pub ws_port: u16,
 }
 
 impl Default for LabConfig {
@@ -37,6 +53,7 @@ impl Default for LabConfig {
             app_dir: None,
             fault_port: None,
             control: false,
+            upstream: None,
         }
     }
 }

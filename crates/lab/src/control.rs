@@ -1,11 +1,11 @@
-//! The control endpoint on the WebSocket port, for browser tests that check how the page lives
-//! through a lost connection:
+//! The control endpoint on the WebSocket ports (the embedded broker's, and the one in front of
+//! `--upstream`), for browser tests that check how the page lives through a lost connection:
 //!
-//! `GET` or `POST /control/cut[?client=PREFIX]` cuts every live bridged connection, or only
-//! those whose MQTT client id starts with PREFIX (concurrent tests in one page each cut only
-//! their own), and answers `200` with `{"cut": N}`. The query is form-encoded, as
-//! `URLSearchParams` writes it. A connection whose CONNECT has not gone through yet has no
-//! client id: only a cut without `client` reaches it.
+//! `GET` or `POST /control/cut[?client=PREFIX]` cuts every live bridged connection (of both
+//! ports: they share one registry), or only those whose MQTT client id starts with PREFIX
+//! (concurrent tests in one page each cut only their own), and answers `200` with
+//! `{"cut": N}`. The query is form-encoded, as `URLSearchParams` writes it. A connection whose
+//! CONNECT has not gone through yet has no client id: only a cut without `client` reaches it.
 //!
 //! A cut looks like a network failure: the bridge drops the browser's TCP connection without a
 //! WebSocket close frame (the page's `onclose` sees 1006, `wasClean` false) and its own

@@ -12,6 +12,8 @@ pub enum Listener {
     Tcp,
     /// The fault-injection listener (`--fault-port`).
     Faults,
+    /// The WebSocket listener in front of another broker (`--upstream-ws-port`).
+    Upstream,
 }
 
 impl fmt::Display for Listener {
@@ -20,6 +22,7 @@ impl fmt::Display for Listener {
             Listener::WebSocket => "MQTT over WebSocket",
             Listener::Tcp => "MQTT over TCP",
             Listener::Faults => "fault injection (MQTT over WebSocket)",
+            Listener::Upstream => "MQTT over WebSocket to the upstream broker",
         })
     }
 }

@@ -1,5 +1,6 @@
-//! The WebSocket port's front door: each request goes to the broker (a WebSocket upgrade, on
-//! any path, bridged by `ws_bridge.rs`), to the control endpoint for tests (`/control/...`,
+//! The WebSocket ports' front door: each request goes to the broker (a WebSocket upgrade, on
+//! any path, bridged by `ws_bridge.rs` to the embedded broker, or to `--upstream` on that
+//! listener), to the control endpoint for tests (`/control/...`,
 //! `control.rs`) or, with `--app-dir`, to the app's files.
 //!
 //! Why one port for both: the app's default broker URL is its own origin + `/mqtt`, and trunk
@@ -25,56 +26,45 @@ use crate::{control, ws_bridge, ws_handshake};
 /// packet among others, and a bound on memory (tungstenite's default is 64 MiB).
 const MAX_MESSAGE_SIZE: usize = 4 * MAX_PACKET_SIZE;
 
-/// Serves the WebSocket port forever: WebSocket clients are bridged to the broker's TCP
-/// listener at `broker`; with `app`, other requests get its files.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    broker: SocketAddr,
-    app: Option<Arc<AppDir>>,
-    control: bool,
-) -> String {
-    let links = LiveLinks::default();
-    http_server::serve(listener, "WebSocket", move |peer, request| {
-        let app = app.clone();
-        let links = links.clone();
-        let control = control.then_some(links.clone());
-        async move {
-            answer(
-                peer,
-                request,
-                broker,
-                app.as_deref(),
-                &links,
-                control.as_ref(),
-            )
-            .await
-        }
+/// What one WebSocket listener bridges to and serves besides.
+#[derive(Clone)]
+pub(crate) struct Door {
+    /// The broker's MQTT-over-TCP listener, `HOST:PORT`: the embedded one, or `--upstream`.
+    pub(crate) broker: Arc<str>,
+    /// The app's files, served to requests that are not upgrades.
+    pub(crate) app: Option<Arc<AppDir>>,
+    /// Where each bridged connection registers. The lab gives every listener the same
+    /// registry, so a cut asked on either port reaches the connections of both.
+    pub(crate) links: LiveLinks,
+    /// Answer `/control/...` (`--control`).
+    pub(crate) control: bool,
+}
+
+/// Serves a WebSocket port forever: WebSocket clients are bridged to `door.broker`; with an
+/// app, other requests get its files. `name` says which listener in the logs.
+pub(crate) async fn serve(listener: TcpListener, name: &'static str, door: Door) -> String {
+    http_server::serve(listener, name, move |peer, request| {
+        let door = door.clone();
+        async move { answer(peer, request, &door).await }
     })
     .await
 }
 
 /// One request: a WebSocket upgrade (bridged once hyper lets go of the connection, and
-/// registered in `links` while it lives), a control, a file of the app, or, without an app, a
-/// word on what this port is for.
-async fn answer(
-    peer: SocketAddr,
-    request: Request<Incoming>,
-    broker: SocketAddr,
-    app: Option<&AppDir>,
-    links: &LiveLinks,
-    control: Option<&LiveLinks>,
-) -> Response<Body> {
+/// registered among the live links while it lives), a control, a file of the app, or,
+/// without an app, a word on what this port is for.
+async fn answer(peer: SocketAddr, request: Request<Incoming>, door: &Door) -> Response<Body> {
     if !ws_handshake::wants_websocket(&request) {
         // Only with `--control`: otherwise `/control/...` is just a path of the app.
-        if let (Some(links), true) = (control, control::is_control(&request)) {
-            return control::answer(&request, links);
+        if door.control && control::is_control(&request) {
+            return control::answer(&request, &door.links);
         }
-        return match app {
+        return match &door.app {
             Some(app) => static_files::respond(&request, app).await,
             None => text_response(
                 StatusCode::UPGRADE_REQUIRED,
-                "This port speaks MQTT over WebSocket (ws://HOST:PORT/mqtt). Start the lab with \
-                 --app-dir DIR to serve the web app here too.\n",
+                "This port speaks MQTT over WebSocket (ws://HOST:PORT/mqtt). The lab serves the \
+                 web app on its own WebSocket port when started with --app-dir DIR.\n",
             ),
         };
     }
@@ -85,10 +75,11 @@ async fn answer(
     if let Some(ws) = ws {
         // Registered before the 101 goes out, so a cut made once the client has its WebSocket
         // always finds it.
-        let (registration, cut) = links.register();
+        let (registration, cut) = door.links.register();
+        let broker = door.broker.clone();
         tokio::spawn(async move {
             if let Some(ws) = ws.await {
-                let end = ws_bridge::relay(ws, broker, registration, cut).await;
+                let end = ws_bridge::relay(ws, &broker, registration, cut).await;
                 debug!(%peer, "WebSocket connection ended: {end:?}");
             }
         });

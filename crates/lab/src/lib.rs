@@ -15,6 +15,10 @@
 //! For browser tests, the WebSocket port also answers `/control/cut[?client=PREFIX]`, which
 //! cuts live bridged connections as a network failure would (`control.rs`).
 //!
+//! With [`LabConfig::upstream`] set, a second WebSocket listener bridges to another broker's
+//! TCP listener (mosquitto in the tests) through the same bridge, so connections to that
+//! broker can be cut on demand as well.
+//!
 //! Beside the broker, the lab runs the seed's IoT challenge natively, on the project's own
 //! sans-IO crates driven over TCP by [`mqtt_tcp`]: the broker-side service
 //! ([`challenge_service`], started with the lab unless `--no-challenge`) and a solver
@@ -44,7 +48,7 @@ mod ws_bridge;
 mod ws_handshake;
 
 pub use broker::{start, RunningBroker};
-pub use config::{LabConfig, DEFAULT_TCP_PORT, DEFAULT_WS_PORT};
+pub use config::{LabConfig, UpstreamConfig, DEFAULT_TCP_PORT, DEFAULT_WS_PORT};
 pub use error::{LabError, Listener};
 pub use faults::{FAULT_PATHS, OVERSIZE_LENGTH};
 pub use limits::MAX_PACKET_SIZE;

@@ -58,6 +58,12 @@ async fn run(options: Options) -> ExitCode {
                     listener: Listener::Faults,
                     ..
                 } => eprintln!("  Choose another port with --fault-port N (0 = any free port)."),
+                LabError::AddrInUse {
+                    listener: Listener::Upstream,
+                    ..
+                } => eprintln!(
+                    "  Choose another port with --upstream-ws-port N (0 = any free port)."
+                ),
                 LabError::AddrInUse { .. } => eprintln!(
                     "  Choose other ports with --ws-port N / --tcp-port N (0 = any free port)."
                 ),
@@ -88,6 +94,10 @@ async fn run(options: Options) -> ExitCode {
         }
         None => String::new(),
     };
+    let upstream = match (broker.upstream_ws_url(), broker.upstream_broker()) {
+        (Some(url), Some(upstream)) => format!("  Upstream:  {url} (bridged to {upstream})\n"),
+        _ => String::new(),
+    };
     // Before the ready line: a tool that waits for it may log in to the challenge or look for
     // the devices' retained info at once.
     let devices = start_devices(broker.tcp_addr(), &options.devices).await;
@@ -96,7 +106,7 @@ async fn run(options: Options) -> ExitCode {
         None => "  Challenge: off (--no-challenge)\n".to_string(),
     };
     say(&format!(
-        "mqtt-playground lab: embedded broker ready\n{app}  WebSocket: {}\n  TCP:       mqtt://{}\n{faults}{devices}{challenge}{exposed}  Press Ctrl-C to stop.\n{}\n",
+        "mqtt-playground lab: embedded broker ready\n{app}  WebSocket: {}\n  TCP:       mqtt://{}\n{faults}{upstream}{devices}{challenge}{exposed}  Press Ctrl-C to stop.\n{}\n",
         broker.ws_url(),
         broker.tcp_addr(),
         broker.ready_line(),

@@ -1,5 +1,6 @@
-//! Behind the lab's WebSocket listener: a small WebSocket → TCP bridge in front of rumqttd's
-//! TCP listener, one upstream TCP connection per WebSocket client.
+//! Behind the lab's WebSocket listeners: a small WebSocket → TCP bridge in front of rumqttd's
+//! TCP listener (or, with `--upstream`, another broker's), one upstream TCP connection per
+//! WebSocket client.
 //!
 //! Why not rumqttd's own WebSocket listener (its `websocket` feature)? In rumqttd 0.20 with
 //! ws_stream_tungstenite 0.13:
@@ -19,7 +20,6 @@
 //! Each connection is registered in `live_links.rs`, named by the client id of its CONNECT
 //! (`connect_id.rs`), so the control endpoint (`control.rs`) can cut it on demand.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -58,14 +58,9 @@ pub(crate) enum End {
 }
 
 /// Relays between an accepted WebSocket and a new connection to the broker's TCP listener at
-/// `broker` until either side ends or `cut` fires; `registration` is the link's entry among
-/// the live links.
-pub(crate) async fn relay(
-    ws: Ws,
-    broker: SocketAddr,
-    registration: Registration,
-    cut: CutSignal,
-) -> End {
+/// `broker` (`HOST:PORT`; every address the host resolves to is tried) until either side ends
+/// or `cut` fires; `registration` is the link's entry among the live links.
+pub(crate) async fn relay(ws: Ws, broker: &str, registration: Registration, cut: CutSignal) -> End {
     let (mut ws_tx, mut ws_rx) = ws.split();
     let upstream = match TcpStream::connect(broker).await {
         Ok(upstream) => upstream,
