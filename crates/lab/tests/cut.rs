@@ -4,12 +4,9 @@
 
 mod support;
 
-use std::net::SocketAddr;
-
-use bytes::BytesMut;
-use futures_util::StreamExt;
-use mqttbytes::v4::{self, LastWill, Packet};
+use mqttbytes::v4::Packet;
 use mqttbytes::QoS;
+use support::cut::{assert_alive, assert_dropped_without_close, connected, control};
 use support::ws::Client;
 use support::{free_ports, guarded, start_lab_with};
 
@@ -21,106 +18,19 @@ async fn start_lab() -> lab::RunningBroker {
     })
     .await
 }
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::error::ProtocolError;
-use tokio_tungstenite::tungstenite::Error;
-
-const PINGREQ: [u8; 2] = [0xc0, 0x00];
-
-/// The answer to one control request.
-struct Reply {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.eq_ignore_ascii_case(name).then(|| value.trim())
-        })
-    }
-}
-
-/// Sends `method target` to the lab's WebSocket port, as a page on another origin would, and
-/// reads the answer to the end (the lab closes after one response).
-async fn control(addr: SocketAddr, method: &str, target: &str) -> Reply {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let request = format!(
-        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://127.0.0.1:1\r\n\
-         Content-Length: 0\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.expect("read the reply");
-    let raw = String::from_utf8(raw).expect("a UTF-8 reply");
-    let (head, body) = raw
-        .split_once("\r\n\r\n")
-        .expect("a complete response head");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .expect("a status code");
-    Reply {
-        status,
-        head: head.to_owned(),
-        body: body.to_owned(),
-    }
-}
-
-/// A connected client. `will` is published by the broker if the client vanishes; with
-/// `persistent`, the broker keeps its session across connections (clean session 0).
-async fn connected(
-    lab: &lab::RunningBroker,
-    client_id: &str,
-    will: Option<&str>,
-    persistent: bool,
-) -> (Client, bool) {
-    let (mut client, _) = Client::open(&lab.ws_url(), true).await;
-    let mut connect = v4::Connect::new(client_id);
-    connect.keep_alive = 30;
-    connect.clean_session = !persistent;
-    connect.last_will = will.map(|topic| LastWill::new(topic, "gone", QoS::AtMostOnce, false));
-    let mut bytes = BytesMut::new();
-    connect.write(&mut bytes).expect("CONNECT encodes");
-    client.send(bytes.to_vec()).await;
-    match client.next_packet().await {
-        Packet::ConnAck(ack) if ack.code == v4::ConnectReturnCode::Success => {
-            (client, ack.session_present)
-        }
-        other => panic!("{client_id}: expected a successful CONNACK, got {other:?}"),
-    }
-}
-
-/// Asserts that the connection ended without a close frame: tungstenite reports a peer that
-/// closed its TCP connection without the closing handshake (a browser reports 1006), or a reset.
-async fn assert_dropped_without_close(client: &mut Client, who: &str) {
-    match client.ws.next().await {
-        Some(Err(Error::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => {}
-        Some(Err(Error::Io(error))) if error.kind() == std::io::ErrorKind::ConnectionReset => {}
-        other => panic!("{who}: expected the connection to drop without a close, got {other:?}"),
-    }
-}
-
-/// Asserts that the client is still connected: the broker answers its PINGREQ.
-async fn assert_alive(client: &mut Client, who: &str) {
-    client.send(PINGREQ.to_vec()).await;
-    match client.next_packet().await {
-        Packet::PingResp => {}
-        other => panic!("{who}: expected PINGRESP, got {other:?}"),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_by_client_id_prefix_drops_only_the_matching_connection() {
     let lab = start_lab().await;
     guarded("cut by client id prefix", async {
-        let (mut doomed, _) =
-            connected(&lab, "lab-cut-doomed-1", Some("lab/cut/will"), false).await;
-        let (mut kept, _) = connected(&lab, "lab-cut-kept-1", None, false).await;
+        let (mut doomed, _) = connected(
+            &lab.ws_url(),
+            "lab-cut-doomed-1",
+            Some("lab/cut/will"),
+            false,
+        )
+        .await;
+        let (mut kept, _) = connected(&lab.ws_url(), "lab-cut-kept-1", None, false).await;
         kept.send(support::subscribe(1, "lab/cut/will", QoS::AtMostOnce))
             .await;
         assert!(matches!(kept.next_packet().await, Packet::SubAck(_)));
@@ -149,8 +59,8 @@ async fn a_cut_by_client_id_prefix_drops_only_the_matching_connection() {
 async fn a_cut_without_a_filter_cuts_every_connection() {
     let lab = start_lab().await;
     guarded("cut everything", async {
-        let (mut first, _) = connected(&lab, "lab-cut-all-1", None, false).await;
-        let (mut second, _) = connected(&lab, "another-client", None, false).await;
+        let (mut first, _) = connected(&lab.ws_url(), "lab-cut-all-1", None, false).await;
+        let (mut second, _) = connected(&lab.ws_url(), "another-client", None, false).await;
         // A WebSocket whose CONNECT has not been sent has no client id, but is live all the same.
         let (mut silent, _) = Client::open(&lab.ws_url(), true).await;
 
@@ -164,7 +74,7 @@ async fn a_cut_without_a_filter_cuts_every_connection() {
         let again = control(lab.ws_addr(), "GET", "/control/cut").await;
         assert_eq!(again.body, "{\"cut\": 0}\n", "cut connections are gone");
 
-        let (mut fresh, _) = connected(&lab, "lab-cut-all-1", None, false).await;
+        let (mut fresh, _) = connected(&lab.ws_url(), "lab-cut-all-1", None, false).await;
         assert_alive(&mut fresh, "a client connecting after the cut").await;
     })
     .await;
@@ -176,7 +86,7 @@ async fn a_cut_without_a_filter_cuts_every_connection() {
 async fn a_cut_client_reconnects_to_its_session() {
     let lab = start_lab().await;
     guarded("session after a cut", async {
-        let (mut watcher, _) = connected(&lab, "lab-cut-watcher", None, false).await;
+        let (mut watcher, _) = connected(&lab.ws_url(), "lab-cut-watcher", None, false).await;
         watcher
             .send(support::subscribe(
                 1,
@@ -185,8 +95,13 @@ async fn a_cut_client_reconnects_to_its_session() {
             ))
             .await;
         assert!(matches!(watcher.next_packet().await, Packet::SubAck(_)));
-        let (mut client, _) =
-            connected(&lab, "lab-cut-session", Some("lab/cut/session/will"), true).await;
+        let (mut client, _) = connected(
+            &lab.ws_url(),
+            "lab-cut-session",
+            Some("lab/cut/session/will"),
+            true,
+        )
+        .await;
         client
             .send(support::subscribe(
                 1,
@@ -202,7 +117,8 @@ async fn a_cut_client_reconnects_to_its_session() {
         // The will shows the broker has seen the connection go, so the session is stored.
         assert!(matches!(watcher.next_packet().await, Packet::Publish(_)));
 
-        let (mut client, session_present) = connected(&lab, "lab-cut-session", None, true).await;
+        let (mut client, session_present) =
+            connected(&lab.ws_url(), "lab-cut-session", None, true).await;
         assert!(
             session_present,
             "the broker kept the session across the cut"

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 pub mod challenge;
+pub mod cut;
 pub mod ws;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
