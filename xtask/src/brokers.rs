@@ -20,6 +20,8 @@ pub struct Broker {
     pub tcp_addr: String,
     /// The lab's fault-injection WebSocket base URL (`--fault-port`), when it has one.
     pub faults_url: Option<String>,
+    /// The lab's WebSocket URL in front of another broker (`--upstream`), when it has one.
+    pub upstream_url: Option<String>,
     /// Where its output goes, if not to our terminal.
     pub log: Option<PathBuf>,
     process: Group,
@@ -109,18 +111,17 @@ fn target_dir(root: &Path) -> Res<PathBuf> {
 }
 
 /// Starts the lab binary with `args` and waits up to `timeout` for its
-/// `LAB_READY ws=ws://HOST:PORT/mqtt tcp=HOST:PORT` line. With `log`, its output goes to that
-/// file; without, to our terminal with a `[lab]` prefix.
+/// `LAB_READY ws=ws://HOST:PORT/mqtt tcp=HOST:PORT` line (with `faults=` and `upstream=` URLs
+/// when asked for). With `log`, its output goes to that file; without, to our terminal with a
+/// `[lab]` prefix.
 pub fn start_lab(bin: &Path, args: &[&str], log: Option<&Path>, timeout: Duration) -> Res<Broker> {
     let (mut broker, line) = spawn_until_ready(bin, args, log, timeout, "LAB_READY")?;
     let (ws, tcp) = parse_ready(&line)
         .ok_or_else(|| format!("the lab printed a malformed ready line: {line}"))?;
     broker.ws_url = ws;
     broker.tcp_addr = tcp;
-    broker.faults_url = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("faults="))
-        .map(str::to_string);
+    broker.faults_url = ready_word(&line, "faults=");
+    broker.upstream_url = ready_word(&line, "upstream=");
     Ok(broker)
 }
 
@@ -198,6 +199,7 @@ fn spawn_until_ready(
         ws_url: String::new(),
         tcp_addr: String::new(),
         faults_url: None,
+        upstream_url: None,
         log: log.map(Path::to_path_buf),
         process,
     };
@@ -258,6 +260,13 @@ fn parse_ready(line: &str) -> Option<(String, String)> {
     Some((local(ws), local(tcp)))
 }
 
+/// The value of an optional `key=value` word of the ready line (`key` ends with `=`).
+fn ready_word(line: &str, key: &str) -> Option<String> {
+    line.split_whitespace()
+        .find_map(|word| word.strip_prefix(key))
+        .map(str::to_string)
+}
+
 /// Starts mosquitto from a config written into `dir`: a WebSocket and a TCP listener on free
 /// ports of 127.0.0.1, logins from the repository's `config/mosquitto/passwd` only, access
 /// rules from `config/mosquitto/acl` (per-user namespaces under /iot/user/).
@@ -306,6 +315,7 @@ pub fn start_mosquitto(root: &Path, dir: &Path) -> Res<Broker> {
         ws_url: format!("ws://127.0.0.1:{ws_port}/mqtt"),
         tcp_addr: format!("127.0.0.1:{tcp_port}"),
         faults_url: None,
+        upstream_url: None,
         log: Some(log),
         process: Group::spawn("mosquitto", &mut cmd)?,
     };
@@ -329,7 +339,7 @@ pub fn start_mosquitto(root: &Path, dir: &Path) -> Res<Broker> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_ready;
+    use super::{parse_ready, ready_word};
 
     #[test]
     fn parses_the_ready_line() {
@@ -338,5 +348,19 @@ mod tests {
         assert_eq!(ws, "ws://127.0.0.1:9001/mqtt");
         assert_eq!(tcp, "127.0.0.1:1883");
         assert!(parse_ready("LAB_READY ws=http://x tcp=1").is_none());
+        assert_eq!(ready_word(line, "upstream="), None);
+    }
+
+    #[test]
+    fn reads_the_optional_urls_of_the_ready_line() {
+        let line = "LAB_READY ws=ws://127.0.0.1:9001/mqtt tcp=127.0.0.1:1883 \
+                    faults=ws://127.0.0.1:9003 upstream=ws://127.0.0.1:9002/mqtt";
+        let (ws, tcp) = parse_ready(line).expect("the words before stay valid");
+        assert_eq!(ws, "ws://127.0.0.1:9001/mqtt");
+        assert_eq!(tcp, "127.0.0.1:1883");
+        let faults = ready_word(line, "faults=");
+        assert_eq!(faults.as_deref(), Some("ws://127.0.0.1:9003"));
+        let upstream = ready_word(line, "upstream=");
+        assert_eq!(upstream.as_deref(), Some("ws://127.0.0.1:9002/mqtt"));
     }
 }

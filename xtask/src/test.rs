@@ -1,6 +1,6 @@
 //! `cargo xtask test`: every check and test, in order, stopping at the first failure.
 //!
-//! 1. setup --browser          5. start the lab and mosquitto on free ports
+//! 1. setup --browser          5. start mosquitto, then the lab (also in front of mosquitto)
 //! 2. cargo fmt --check,       6. native tests (the app's `state/` too), broker env set
 //!    leptosfmt --check
 //! 3. clippy, native           7. browser tests: wasm32 + wasm-bindgen-test-runner + chromedriver
@@ -8,6 +8,9 @@
 //!
 //! The native tests run after the brokers start so that they can use the same `MQTT_*`
 //! variables as the browser tests (which read them at compile time with `option_env!`).
+//! mosquitto starts first so that the lab can bridge a second WebSocket listener to its TCP
+//! listener (`--upstream`): cutting connections there (`/control/cut`, `--control`) tests the
+//! page's reconnection against mosquitto (`MQTT_MOSQUITTO_CUT_WS_URL`).
 
 use crate::brokers::{self, Broker};
 use crate::proc::{self, catch_signals, find_in_path, TempDir};
@@ -95,6 +98,11 @@ fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) 
     let run_dir = TempDir::new("test")?;
     let (lab_bin, mut lab, mut mosquitto) = steps.run("start brokers", || {
         let bin = brokers::build_lab(&root)?;
+        let mosquitto = brokers::start_mosquitto(&root, run_dir.path())?;
+        println!(
+            "mosquitto: {} and tcp {}",
+            mosquitto.ws_url, mosquitto.tcp_addr
+        );
         let lab_log = run_dir.path().join("lab.log");
         let lab = brokers::start_lab(
             &bin,
@@ -106,16 +114,20 @@ fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) 
                 "--fault-port",
                 "0",
                 "--control",
+                "--upstream",
+                &mosquitto.tcp_addr,
+                "--upstream-ws-port",
+                "0",
             ],
             Some(&lab_log),
             LAB_START_TIMEOUT,
         )?;
         println!("lab: {} and tcp {}", lab.ws_url, lab.tcp_addr);
-        let mosquitto = brokers::start_mosquitto(&root, run_dir.path())?;
-        println!(
-            "mosquitto: {} and tcp {}",
-            mosquitto.ws_url, mosquitto.tcp_addr
-        );
+        let cut = lab
+            .upstream_url
+            .as_deref()
+            .ok_or("the lab's ready line names no upstream= listener")?;
+        println!("lab in front of mosquitto: {cut}");
         Ok((bin, lab, mosquitto))
     })?;
     let env = broker_env(&lab, &mosquitto);
@@ -181,7 +193,9 @@ fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) 
     Ok(())
 }
 
-/// The `MQTT_*` variables the tests read (at compile time, with `option_env!`).
+/// The `MQTT_*` variables the tests read (at compile time, with `option_env!`);
+/// `MQTT_MOSQUITTO_CUT_WS_URL` is the lab's listener in front of mosquitto, where
+/// `/control/cut` cuts connections to mosquitto.
 pub(crate) fn broker_env(lab: &Broker, mosquitto: &Broker) -> Vec<(String, String)> {
     [
         ("MQTT_LAB_WS_URL", lab.ws_url.as_str()),
@@ -197,6 +211,11 @@ pub(crate) fn broker_env(lab: &Broker, mosquitto: &Broker) -> Vec<(String, Strin
         lab.faults_url
             .iter()
             .map(|u| ("MQTT_FAULTS_URL".to_string(), u.clone())),
+    )
+    .chain(
+        lab.upstream_url
+            .iter()
+            .map(|u| ("MQTT_MOSQUITTO_CUT_WS_URL".to_string(), u.clone())),
     )
     .chain(closed_port().map(|p| ("MQTT_CLOSED_PORT".to_string(), p.to_string())))
     .collect()
