@@ -1,4 +1,4 @@
-//! One deadline, one browser timer: how every sans-IO state machine's `poll_timeout` reaches
+//! One deadline, one timer (in a Worker when it can: see `worker_timer`): how every sans-IO state machine's `poll_timeout` reaches
 //! `setTimeout` (the MQTT session, the challenge client, the in-page smart object).
 //!
 //! The state machines here all tolerate an early call of their `handle_timeout` (they check
@@ -10,10 +10,10 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use gloo_timers::callback::Timeout;
 use mqtt_session::Instant;
 
 use super::clock::now;
+use super::worker_timer::{self, Timer};
 
 /// The longest delay `setTimeout` takes: larger ones overflow and fire at once.
 const MAX_DELAY_MS: u32 = i32::MAX as u32;
@@ -22,7 +22,7 @@ struct Armed {
     at: Instant,
     /// Cleared when the timer fires, so a fired timer is never mistaken for an armed one.
     pending: Rc<Cell<bool>>,
-    _timeout: Timeout,
+    _timer: Timer,
 }
 
 /// A single timer that follows a state machine's next deadline. Dropping it cancels it.
@@ -52,7 +52,7 @@ impl DeadlineTimer {
         let pending = Rc::new(Cell::new(true));
         let flag = pending.clone();
         let delay = at.saturating_duration_since(now()).as_millis();
-        let timeout = Timeout::new(
+        let timer = worker_timer::set_timeout(
             u32::try_from(delay)
                 .unwrap_or(MAX_DELAY_MS)
                 .min(MAX_DELAY_MS),
@@ -64,7 +64,7 @@ impl DeadlineTimer {
         self.armed = Some(Armed {
             at,
             pending,
-            _timeout: timeout,
+            _timer: timer,
         });
     }
 

@@ -8,3 +8,4 @@ pub mod clock;
 pub mod deadline;
 pub mod settings;
 pub mod transport;
+pub mod worker_timer;

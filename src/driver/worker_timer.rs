@@ -1,0 +1,137 @@
+//! One-shot timers that run in a dedicated Worker (`static/timer-worker.js`, copied next to
+//! the page by trunk), so that a hidden tab keeps its connection.
+//!
+//! Chrome throttles chained timers of a page hidden for a few minutes to one wake-up per
+//! minute ("intensive wake-up throttling"): a keepalive under a minute then misses its
+//! pings and the broker drops the connection (MQTT.js #1257). A dedicated worker's timers
+//! are not throttled that way; MQTT.js's `timerVariant: 'worker'` rests on the same fact.
+//!
+//! Until the worker says it is ready, and wherever it cannot run (no script next to the
+//! page, as in the browser tests; a CSP that forbids it), timers are the page's own
+//! `setTimeout`. If the worker fails after timers were armed in it, they fire at once:
+//! every state machine here treats an early `handle_timeout` as harmless and re-reports its
+//! deadline.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use gloo_timers::callback::Timeout;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{MessageEvent, Worker};
+
+/// The worker script, relative to the page.
+const SCRIPT: &str = "./timer-worker.js";
+
+#[derive(Default)]
+struct Pool {
+    /// Created at the first timer; `None` after it failed.
+    worker: Option<Worker>,
+    started: bool,
+    ready: bool,
+    next_id: u32,
+    waiting: HashMap<u32, Box<dyn FnOnce()>>,
+}
+
+thread_local! {
+    static POOL: RefCell<Pool> = RefCell::new(Pool::default());
+}
+
+/// An armed timer; dropping it cancels it.
+#[must_use = "dropping the timer cancels it"]
+pub enum Timer {
+    Page(Timeout),
+    Worker(u32),
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if let Timer::Worker(id) = self {
+            let id = *id;
+            POOL.with_borrow_mut(|pool| {
+                if pool.waiting.remove(&id).is_some() {
+                    if let Some(worker) = &pool.worker {
+                        post(worker, &[0.0, f64::from(id)]);
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// Calls `fire` after `delay_ms`, in the worker when it runs, else on the page.
+pub fn set_timeout(delay_ms: u32, fire: impl FnOnce() + 'static) -> Timer {
+    start();
+    let worker_id = POOL.with_borrow_mut(|pool| {
+        let worker = pool.worker.as_ref().filter(|_| pool.ready)?.clone();
+        let id = pool.next_id;
+        pool.next_id = pool.next_id.wrapping_add(1);
+        post(&worker, &[1.0, f64::from(id), f64::from(delay_ms)]);
+        Some(id)
+    });
+    match worker_id {
+        Some(id) => {
+            POOL.with_borrow_mut(|pool| pool.waiting.insert(id, Box::new(fire)));
+            Timer::Worker(id)
+        }
+        None => Timer::Page(Timeout::new(delay_ms, fire)),
+    }
+}
+
+/// Whether timers run in the worker now (for the page's diagnostics and the benchmark).
+pub fn in_worker() -> bool {
+    POOL.with_borrow(|pool| pool.ready && pool.worker.is_some())
+}
+
+fn post(worker: &Worker, message: &[f64]) {
+    let array: js_sys::Array = message.iter().map(|n| JsValue::from_f64(*n)).collect();
+    if let Err(e) = worker.post_message(&array) {
+        web_sys::console::warn_1(&e);
+    }
+}
+
+/// Starts the worker once per page. Its handlers live as long as the page (they are
+/// leaked on purpose: there is one worker for the page's lifetime).
+fn start() {
+    let first = POOL.with_borrow_mut(|pool| !std::mem::replace(&mut pool.started, true));
+    if !first {
+        return;
+    }
+    let worker = match Worker::new(SCRIPT) {
+        Ok(worker) => worker,
+        Err(_) => return, // e.g. a CSP without worker-src 'self': page timers it is
+    };
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        let id = event.data().as_f64().unwrap_or(-2.0);
+        if id < 0.0 {
+            POOL.with_borrow_mut(|pool| pool.ready = true);
+            return;
+        }
+        // Taken out before it runs: the callback may arm the next timer.
+        let fire = POOL.with_borrow_mut(|pool| pool.waiting.remove(&(id as u32)));
+        if let Some(fire) = fire {
+            fire();
+        }
+    });
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(|_| fail());
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_message.forget();
+    on_error.forget();
+    POOL.with_borrow_mut(|pool| pool.worker = Some(worker));
+}
+
+/// The worker could not run (no script, a CSP) or died: page timers from now on, and what
+/// waited in the worker fires now rather than never.
+fn fail() {
+    let waiting = POOL.with_borrow_mut(|pool| {
+        if let Some(worker) = pool.worker.take() {
+            worker.terminate();
+        }
+        pool.ready = false;
+        std::mem::take(&mut pool.waiting)
+    });
+    for (_, fire) in waiting {
+        fire();
+    }
+}
