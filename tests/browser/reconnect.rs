@@ -1,6 +1,8 @@
 //! Connections that survive: the lab cuts the page's live connection (`/control/cut`, an
 //! abrupt TCP drop the browser sees as close code 1006) and the page must come back by
-//! itself, with its subscriptions, and send what was published while it was down.
+//! itself, with its subscriptions, and send what was published while it was down. The lab
+//! cuts connections to its own broker, and to mosquitto through its listener in front of it
+//! (`mosquitto_cut_url`).
 
 use leptos::mount::mount_to;
 use leptos::prelude::*;
@@ -13,9 +15,11 @@ use web_sys::Element;
 
 use crate::support::*;
 
-/// Cuts the lab's live connections whose client id starts with `prefix`; how many.
-async fn cut(prefix: &str) -> u32 {
-    let base = lab_url()
+/// Cuts the lab's live connections whose client id starts with `prefix`; how many. Asked on
+/// the port of `listener`, the WebSocket URL the client was given ([`lab_url`] or
+/// [`mosquitto_cut_url`]).
+async fn cut(listener: &str, prefix: &str) -> u32 {
+    let base = listener
         .replacen("ws://", "http://", 1)
         .trim_end_matches("/mqtt")
         .to_string();
@@ -80,7 +84,11 @@ async fn a_cut_connection_comes_back_by_itself_with_its_subscriptions_and_offlin
     click(&root, "subscribe-button");
     until("granted", 10.0, || granted(&root)).await;
 
-    assert_eq!(cut(&id).await, 1, "exactly this page's connection is cut");
+    assert_eq!(
+        cut(lab_url(), &id).await,
+        1,
+        "exactly this page's connection is cut"
+    );
     until("reconnecting", 5.0, || state(&root) == "reconnecting").await;
     assert!(text_of(&root, "reconnect-countdown").contains("next try in"));
 
@@ -127,11 +135,11 @@ async fn reconnect_now_skips_the_wait_and_stop_ends_it() {
     type_into(&root, "connect-client-id", &id);
     click(&root, "connect-button");
     until("connected", 10.0, || state(&root) == "connected").await;
-    assert_eq!(cut(&id).await, 1);
+    assert_eq!(cut(lab_url(), &id).await, 1);
     until("reconnecting", 5.0, || state(&root) == "reconnecting").await;
     click(&root, "reconnect-now");
     until("connected again", 5.0, || state(&root) == "connected").await;
-    assert_eq!(cut(&id).await, 1);
+    assert_eq!(cut(lab_url(), &id).await, 1);
     until("reconnecting again", 5.0, || state(&root) == "reconnecting").await;
     click(&root, "disconnect-button");
     until("stopped", 5.0, || state(&root) == "idle").await;
@@ -141,8 +149,28 @@ async fn reconnect_now_skips_the_wait_and_stop_ends_it() {
 /// before and around the cut reaches the subscriber exactly once.
 #[wasm_bindgen_test]
 async fn qos_2_messages_in_flight_at_a_cut_arrive_exactly_once() {
+    exactly_once_across_a_cut(lab_url(), lab_url(), None).await;
+}
+
+/// The same through a cut in front of mosquitto: mosquitto keeps the session, takes the
+/// resent PUBLISHes (DUP) and PUBRELs, and forwards each message once to a subscriber
+/// connected to it directly.
+#[wasm_bindgen_test]
+async fn qos_2_messages_in_flight_at_a_cut_in_front_of_mosquitto_arrive_exactly_once() {
+    let user = Some(mosquitto_user());
+    exactly_once_across_a_cut(mosquitto_cut_url(), mosquitto_url(), user).await;
+}
+
+/// A publisher with clean session off and `reconnect` on, connected through `cut_listener`,
+/// publishes QoS 2 messages, is cut, comes back by itself and publishes a marker; a
+/// subscriber connected at `subscriber_url` must receive each message exactly once.
+async fn exactly_once_across_a_cut(
+    cut_listener: &str,
+    subscriber_url: &str,
+    user: Option<(&str, &str)>,
+) {
     let topic = unique("exactly-once");
-    let receiver = Recorder::connected(&settings(lab_url(), None)).await;
+    let receiver = Recorder::connected(&settings(subscriber_url, user)).await;
     receiver
         .client
         .subscribe(&topic, QoS::ExactlyOnce)
@@ -153,7 +181,7 @@ async fn qos_2_messages_in_flight_at_a_cut_arrive_exactly_once() {
         })
         .await;
 
-    let mut publisher_settings = settings(lab_url(), None);
+    let mut publisher_settings = settings(cut_listener, user);
     publisher_settings.clean_session = false;
     publisher_settings.reconnect = true;
     let publisher = Recorder::connected(&publisher_settings).await;
@@ -164,17 +192,29 @@ async fn qos_2_messages_in_flight_at_a_cut_arrive_exactly_once() {
             .publish(&topic, i.to_string().into_bytes(), QoS::ExactlyOnce, false)
             .expect("publish");
     }
-    assert_eq!(cut(&publisher_settings.client_id).await, 1);
-    until("the publisher to reconnect", 10.0, || {
+    assert_eq!(cut(cut_listener, &publisher_settings.client_id).await, 1);
+    let connections = || {
         publisher
             .events
             .borrow()
             .iter()
-            .filter(|e| matches!(e, ClientEvent::Session(Event::Connected { .. })))
-            .count()
-            == 2
+            .filter_map(|e| match e {
+                ClientEvent::Session(Event::Connected { session_present }) => {
+                    Some(*session_present)
+                }
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    until("the publisher to reconnect", 10.0, || {
+        connections().len() == 2
     })
     .await;
+    assert_eq!(
+        connections(),
+        [false, true],
+        "a new session, then the same one again"
+    );
     let received = || {
         let mut payloads: Vec<u32> = receiver
             .events
@@ -190,12 +230,27 @@ async fn qos_2_messages_in_flight_at_a_cut_arrive_exactly_once() {
         payloads.sort_unstable();
         payloads
     };
+    // Everything but the acks, to explain a failure.
+    let publisher_saw = || {
+        publisher
+            .events
+            .borrow()
+            .iter()
+            .filter(|e| !matches!(e, ClientEvent::Session(Event::Delivered { .. })))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     // A marker after the reconnect: a duplicate resent at the reconnect would be
     // forwarded before it, so once it is here every copy that will come has come.
-    publisher
+    if let Err(error) = publisher
         .client
         .publish(&topic, b"999".to_vec(), QoS::ExactlyOnce, false)
-        .expect("publish the marker");
+    {
+        panic!(
+            "publish the marker: {error}; the publisher saw {:?}",
+            publisher_saw()
+        );
+    }
     let marker = || received().contains(&999);
     let start = js_sys::Date::now();
     while !marker() && js_sys::Date::now() - start < 10_000.0 {
@@ -203,14 +258,9 @@ async fn qos_2_messages_in_flight_at_a_cut_arrive_exactly_once() {
     }
     assert!(
         marker(),
-        "no marker after 10 s; received {:?}; publisher saw {:?}",
+        "no marker after 10 s; received {:?}; the publisher saw {:?}",
         received(),
-        publisher
-            .events
-            .borrow()
-            .iter()
-            .filter(|e| !matches!(e, ClientEvent::Session(Event::Delivered { .. })))
-            .collect::<Vec<_>>()
+        publisher_saw()
     );
     let abandoned = publisher
         .events

@@ -26,6 +26,16 @@ pub fn mosquitto_url() -> &'static str {
         .expect("MQTT_MOSQUITTO_WS_URL is not set: run the browser tests with `cargo xtask test`")
 }
 
+/// The lab's WebSocket listener in front of mosquitto (`lab --upstream`): the same broker and
+/// logins as [`mosquitto_url`], and `/control/cut` on its port cuts the connections made
+/// through it.
+#[allow(clippy::option_env_unwrap)]
+pub fn mosquitto_cut_url() -> &'static str {
+    option_env!("MQTT_MOSQUITTO_CUT_WS_URL").expect(
+        "MQTT_MOSQUITTO_CUT_WS_URL is not set: run the browser tests with `cargo xtask test`",
+    )
+}
+
 /// A WebSocket URL on which nothing listens (given by `cargo xtask test`, which
 /// checked it was free).
 pub fn closed_port_url() -> String {
