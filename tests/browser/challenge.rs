@@ -4,6 +4,7 @@
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use mqtt_playground::app::{Route, Shell};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::Element;
 
@@ -123,4 +124,144 @@ async fn an_invalid_user_id_is_refused_before_connecting() {
     })
     .await;
     assert_eq!(phase(&root), "idle");
+}
+
+fn connection(root: &Element) -> String {
+    attr_of(root, "challenge-connection", "data-state")
+}
+
+/// A number the page shows in element `id`.
+fn number(root: &Element, id: &str) -> u32 {
+    let text = text_of(root, id);
+    text.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{id} shows {text:?}, not a number"))
+}
+
+/// Commands received, summed over the table (its third column).
+fn commands_received(root: &Element) -> u32 {
+    let rows = root
+        .query_selector_all(".counts tbody tr td.num")
+        .expect("valid selector");
+    (0..rows.length())
+        .filter_map(|i| rows.item(i))
+        .filter_map(|n| n.text_content())
+        .filter_map(|t| t.trim().parse::<u32>().ok())
+        .sum()
+}
+
+/// Cuts the lab's live connections whose MQTT client id starts with `prefix`, as a network
+/// failure would (`/control/cut`, asked on the port of `listener`: [`lab_url`] or
+/// [`mosquitto_cut_url`]); how many it cut. The same as the reconnect tests' helper.
+async fn cut(listener: &str, prefix: &str) -> u32 {
+    let base = listener
+        .replacen("ws://", "http://", 1)
+        .trim_end_matches("/mqtt")
+        .to_string();
+    let url = format!("{base}/control/cut?client={prefix}");
+    let window = web_sys::window().expect("window");
+    let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(&url))
+        .await
+        .expect("the lab answers /control/cut");
+    let response: web_sys::Response = response.unchecked_into();
+    assert_eq!(response.status(), 200, "{url}");
+    let body = wasm_bindgen_futures::JsFuture::from(response.text().expect("a body"))
+        .await
+        .expect("the body")
+        .as_string()
+        .unwrap_or_default();
+    body.trim()
+        .trim_start_matches("{\"cut\":")
+        .trim_end_matches('}')
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("unexpected answer {body:?}"))
+}
+
+/// The browser's `online` event, as when the network comes back: the page retries at once
+/// instead of at the end of its backoff.
+fn network_is_back() {
+    let window = web_sys::window().expect("window");
+    let online = web_sys::Event::new("online").expect("an event");
+    window.dispatch_event(&online).expect("dispatched");
+}
+
+/// Three cuts while the commands come: the first two answered by the network coming back
+/// (the lab's service sends its last command 0.8 to 3.8 s after the first), the last by
+/// the page's own backoff, while the service goes on sending to the absent client.
+async fn survive_three_cuts(url: &str, user: Option<(&str, &str)>, qos: &str) {
+    let (root, _mounted) = mount();
+    open_challenge(&root).await;
+    type_into(&root, "connect-url", url);
+    if let Some((name, password)) = user {
+        type_into(&root, "connect-username", name);
+        type_into(&root, "connect-password", password);
+    }
+    let user_id = format!("{}", (js_sys::Math::random() * 1e9) as u64);
+    type_into(&root, "challenge-user-id", &user_id);
+    choose(&root, "challenge-qos", qos);
+    click(&root, "challenge-start");
+    let prefix = format!("challenge-{user_id}-");
+    until("the first command", 30.0, || {
+        phase(&root) == "receiving-commands" || phase(&root) == "failed"
+    })
+    .await;
+    for n in 1..=3 {
+        until("connected", 15.0, || connection(&root) == "connected").await;
+        assert_eq!(
+            phase(&root),
+            "receiving-commands",
+            "cut {n} comes during the commands: {}",
+            text_of(&root, "challenge-phase")
+        );
+        assert_eq!(
+            cut(url, &prefix).await,
+            1,
+            "cut {n}: exactly the run's connection"
+        );
+        until("reconnecting", 5.0, || connection(&root) == "reconnecting").await;
+        assert_eq!(phase(&root), "receiving-commands", "the phase is kept");
+        let line = text_of(&root, "challenge-connection");
+        assert!(line.contains("keeps its phase"), "{line}");
+        if n < 3 {
+            network_is_back();
+        }
+    }
+    until("the challenge to finish", 60.0, || {
+        matches!(phase(&root).as_str(), "done" | "failed")
+    })
+    .await;
+    let text = text_of(&root, "challenge-phase");
+    assert_eq!(phase(&root), "done", "QoS {qos}: {text}");
+    assert!(text.contains("Well done my IoT!"), "{text}");
+    let line = text_of(&root, "challenge-connection");
+    let replies = number(&root, "challenge-replies");
+    // Each command answered once, and no reply counted twice: replies the session resent
+    // are not new replies, and none was published again (the broker kept the session).
+    assert_eq!(replies, commands_received(&root), "QoS {qos}");
+    assert!(number(&root, "challenge-acks") <= replies, "QoS {qos}");
+    let republished = all_by_testid(&root, "log-entry").iter().any(|e| {
+        e.text_content()
+            .unwrap_or_default()
+            .contains("published it again")
+    });
+    assert!(
+        !republished,
+        "QoS {qos}: the broker kept the session ({line})"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_challenge_survives_three_cuts_during_the_commands_in_front_of_mosquitto() {
+    for qos in ["1", "2"] {
+        survive_three_cuts(mosquitto_cut_url(), Some(mosquitto_user()), qos).await;
+    }
+}
+
+/// QoS 1 only on the lab: rumqttd 0.20 closes a connection that resends the PUBREL of a QoS 2
+/// message it had PUBREC'd before the cut (its acknowledgement log lives per connection), so
+/// a persistent QoS 2 session cut with a PUBREL in flight never gets through again there.
+#[wasm_bindgen_test]
+async fn the_challenge_survives_three_cuts_during_the_commands_against_the_lab_at_qos_1() {
+    survive_three_cuts(lab_url(), None, "1").await;
 }
