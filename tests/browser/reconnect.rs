@@ -145,16 +145,13 @@ async fn reconnect_now_skips_the_wait_and_stop_ends_it() {
     until("stopped", 5.0, || state(&root) == "idle").await;
 }
 
-/// The driver across a cut, at QoS 2 with a persistent session: every message published
-/// before and around the cut reaches the subscriber exactly once.
-#[wasm_bindgen_test]
-async fn qos_2_messages_in_flight_at_a_cut_arrive_exactly_once() {
-    exactly_once_across_a_cut(lab_url(), lab_url(), None).await;
-}
-
-/// The same through a cut in front of mosquitto: mosquitto keeps the session, takes the
-/// resent PUBLISHes (DUP) and PUBRELs, and forwards each message once to a subscriber
-/// connected to it directly.
+/// The driver across a cut, at QoS 2 with a persistent session, through a cut in front of
+/// mosquitto: mosquitto keeps the session, takes the resent PUBLISHes (DUP) and PUBRELs, and
+/// forwards each message once to a subscriber connected to it directly.
+///
+/// Not run against the lab's embedded rumqttd 0.20: it keeps no inbound QoS 2 state across
+/// connections, drops a client that resends a PUBREL it does not know [MQTT-4.4.0-1], and
+/// can lose messages whose PUBREL it never saw (ARCHITECTURE.md, Brokers).
 #[wasm_bindgen_test]
 async fn qos_2_messages_in_flight_at_a_cut_in_front_of_mosquitto_arrive_exactly_once() {
     let user = Some(mosquitto_user());
