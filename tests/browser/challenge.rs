@@ -4,7 +4,6 @@
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use mqtt_playground::app::{Route, Shell};
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::Element;
 
@@ -148,34 +147,6 @@ fn commands_received(root: &Element) -> u32 {
         .filter_map(|n| n.text_content())
         .filter_map(|t| t.trim().parse::<u32>().ok())
         .sum()
-}
-
-/// Cuts the lab's live connections whose MQTT client id starts with `prefix`, as a network
-/// failure would (`/control/cut`, asked on the port of `listener`: [`lab_url`] or
-/// [`mosquitto_cut_url`]); how many it cut. The same as the reconnect tests' helper.
-async fn cut(listener: &str, prefix: &str) -> u32 {
-    let base = listener
-        .replacen("ws://", "http://", 1)
-        .trim_end_matches("/mqtt")
-        .to_string();
-    let url = format!("{base}/control/cut?client={prefix}");
-    let window = web_sys::window().expect("window");
-    let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(&url))
-        .await
-        .expect("the lab answers /control/cut");
-    let response: web_sys::Response = response.unchecked_into();
-    assert_eq!(response.status(), 200, "{url}");
-    let body = wasm_bindgen_futures::JsFuture::from(response.text().expect("a body"))
-        .await
-        .expect("the body")
-        .as_string()
-        .unwrap_or_default();
-    body.trim()
-        .trim_start_matches("{\"cut\":")
-        .trim_end_matches('}')
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("unexpected answer {body:?}"))
 }
 
 /// The browser's `online` event, as when the network comes back: the page retries at once

@@ -210,3 +210,31 @@ pub fn text_if_any(root: &Element, id: &str) -> String {
         .and_then(|e| e.text_content())
         .unwrap_or_default()
 }
+
+/// Cuts the lab's live connections whose client id starts with `prefix`; how many. Asked on
+/// the port of `listener`, the WebSocket URL the client was given ([`lab_url`] or
+/// [`mosquitto_cut_url`]).
+pub async fn cut(listener: &str, prefix: &str) -> u32 {
+    let base = listener
+        .replacen("ws://", "http://", 1)
+        .trim_end_matches("/mqtt")
+        .to_string();
+    let url = format!("{base}/control/cut?client={prefix}");
+    let window = web_sys::window().expect("window");
+    let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(&url))
+        .await
+        .expect("the lab answers /control/cut");
+    let response: web_sys::Response = response.unchecked_into();
+    assert_eq!(response.status(), 200, "{url}");
+    let body = wasm_bindgen_futures::JsFuture::from(response.text().expect("a body"))
+        .await
+        .expect("the body")
+        .as_string()
+        .unwrap_or_default();
+    body.trim()
+        .trim_start_matches("{\"cut\":")
+        .trim_end_matches('}')
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("unexpected answer {body:?}"))
+}
