@@ -29,6 +29,8 @@ pub struct SubscriptionRow {
     pub filter: String,
     pub qos: QoS,
     pub state: SubState,
+    /// What the broker granted on the last connection: a resumed session still has it.
+    pub granted_before: Option<QoS>,
 }
 
 /// Why a publish, subscribe or unsubscribe of the client view did not happen.
@@ -140,17 +142,30 @@ impl ClientModel {
                 self.status = Status::connected(session_present);
                 self.retry_at = None;
                 log.note(Direction::Info, self.status.text.clone());
-                reaction.restore = self
-                    .subscriptions
-                    .iter()
-                    .map(|row| (row.filter.clone(), row.qos))
-                    .collect();
+                // A resumed session kept what was granted [MQTT-3.2.2-2]: subscribing again
+                // would only make the broker send its retained messages once more.
+                let mut kept = 0;
+                for row in &mut self.subscriptions {
+                    match row.granted_before.filter(|_| session_present) {
+                        Some(qos) => {
+                            row.state = SubState::Granted(qos);
+                            kept += 1;
+                        }
+                        None => reaction.restore.push((row.filter.clone(), row.qos)),
+                    }
+                }
+                if kept > 0 {
+                    log.note(
+                        Direction::Info,
+                        format!("the broker kept {kept} subscription(s) with the session"),
+                    );
+                }
                 reaction.flush = self.queue.take();
                 if !reaction.flush.is_empty() {
                     log.note(
                         Direction::Info,
                         format!(
-                            "publishing the {} messages queued while offline",
+                            "publishing the {} message(s) queued while offline",
                             reaction.flush.len()
                         ),
                     );
@@ -240,6 +255,10 @@ impl ClientModel {
             };
             if let Some(row) = self.subscriptions.iter_mut().find(|r| r.filter == filter) {
                 row.state = state;
+                row.granted_before = match state {
+                    SubState::Granted(qos) => Some(qos),
+                    _ => None,
+                };
             }
         }
     }
@@ -274,6 +293,7 @@ impl ClientModel {
             filter,
             qos,
             state: SubState::Pending,
+            granted_before: None,
         });
     }
 
@@ -417,6 +437,50 @@ mod tests {
             model.status.text.contains("bad user name"),
             "{}",
             model.status.text
+        );
+    }
+
+    #[test]
+    fn a_resumed_session_keeps_its_granted_subscriptions_and_only_the_others_are_sent_again() {
+        let (mut model, mut log) = (ClientModel::new(), Log::new());
+        subscribed(&mut model, "kept");
+        subscribed(&mut model, "never-answered");
+        model.on_event(
+            session(Event::Subscribed {
+                pkid: 1,
+                results: vec![("kept".into(), SubscribeResult::Granted(QoS::AtLeastOnce))],
+            }),
+            &mut log,
+        );
+        model.on_event(
+            session(Event::Closed(CloseReason::KeepAliveTimeout(9))),
+            &mut log,
+        );
+        assert_eq!(model.subscriptions[0].state, SubState::Pending);
+        let resumed = model.on_event(
+            session(Event::Connected {
+                session_present: true,
+            }),
+            &mut log,
+        );
+        assert_eq!(
+            resumed.restore,
+            [("never-answered".to_string(), QoS::AtLeastOnce)]
+        );
+        assert_eq!(
+            model.subscriptions[0].state,
+            SubState::Granted(QoS::AtLeastOnce)
+        );
+        let fresh = model.on_event(
+            session(Event::Connected {
+                session_present: false,
+            }),
+            &mut log,
+        );
+        assert_eq!(
+            fresh.restore.len(),
+            2,
+            "a new session subscribes to everything again"
         );
     }
 
