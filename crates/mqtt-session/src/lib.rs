@@ -46,6 +46,10 @@
 //! the application may publish again. Pending (UN)SUBSCRIBEs are forgotten at every close:
 //! subscribe again after `Event::Connected`.
 //!
+//! To outlive the process too (a reloaded page), save [`Session::snapshot`] whenever
+//! [`Session::store_revision`] changed, before transmitting what the session queued, and
+//! start the next process with [`Session::with_snapshot`].
+//!
 //! # Reconnecting
 //!
 //! [`Reconnect`] is the policy that decides when the caller opens the next transport
@@ -63,6 +67,7 @@ mod options;
 mod reconnect;
 mod resume;
 mod session;
+mod snapshot;
 pub mod store;
 mod time;
 pub mod topic;
@@ -76,4 +81,5 @@ pub use options::{
 pub use reconnect::{Reconnect, ReconnectOutput, ReconnectPolicy, ReconnectState, Stop};
 pub use resume::{AbandonReason, Abandoned};
 pub use session::{Phase, Session};
+pub use snapshot::{SnapshotError, StoreSnapshot, SNAPSHOT_VERSION};
 pub use time::Instant;

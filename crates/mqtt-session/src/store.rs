@@ -11,6 +11,7 @@ use bytes::Bytes;
 use mqttbytes::QoS;
 
 use crate::error::CommandError;
+use crate::snapshot::{SavedPublish, StoreSnapshot};
 
 /// Where an outgoing QoS 1/2 message stands in its handshake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,9 +68,22 @@ pub struct Store {
     in_flight_publishes: usize,
     /// The next value of a publish's `seq`.
     next_seq: u64,
+    /// Bumped by every change, so a caller that saves the store (see `snapshot.rs`)
+    /// knows when to save again.
+    revision: u64,
 }
 
 impl Store {
+    /// Counts one change of the store.
+    fn changed(&mut self) {
+        self.revision = self.revision.wrapping_add(1);
+    }
+
+    /// How many times the store changed: equal values mean equal contents.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
     /// A fresh packet identifier: never 0 [MQTT-2.3.1-1], wrapping after 65,535, never
     /// one still in use [MQTT-2.3.1-2].
     fn allocate(&mut self) -> Result<u16, CommandError> {
@@ -88,6 +102,7 @@ impl Store {
 
     pub(crate) fn start_publish(&mut self, message: Outgoing) -> Result<u16, CommandError> {
         let pkid = self.allocate()?;
+        self.changed();
         if message.stage == OutgoingStage::Queued {
             self.queued.push_back(pkid);
         } else {
@@ -122,6 +137,7 @@ impl Store {
     /// encodes and transmits it.
     pub(crate) fn dequeue(&mut self) -> Option<(u16, Outgoing)> {
         while let Some(pkid) = self.queued.pop_front() {
+            self.revision = self.revision.wrapping_add(1);
             if let Some(Use::Publish { message, .. }) = self.in_use.get_mut(&pkid) {
                 message.stage = match message.qos {
                     QoS::ExactlyOnce => OutgoingStage::AwaitingPubRec,
@@ -139,12 +155,14 @@ impl Store {
         filters: Vec<(String, QoS)>,
     ) -> Result<u16, CommandError> {
         let pkid = self.allocate()?;
+        self.changed();
         self.in_use.insert(pkid, Use::Subscribe(filters));
         Ok(pkid)
     }
 
     pub(crate) fn start_unsubscribe(&mut self, filters: Vec<String>) -> Result<u16, CommandError> {
         let pkid = self.allocate()?;
+        self.changed();
         self.in_use.insert(pkid, Use::Unsubscribe(filters));
         Ok(pkid)
     }
@@ -164,6 +182,7 @@ impl Store {
             Some(Use::Publish {
                 message, released, ..
             }) if message.stage == OutgoingStage::AwaitingPubRec => {
+                self.revision = self.revision.wrapping_add(1);
                 message.stage = OutgoingStage::AwaitingPubComp;
                 *released = next;
                 self.next_seq = next;
@@ -178,6 +197,7 @@ impl Store {
         match self.in_use.get(&pkid) {
             Some(Use::Publish { message, .. }) if message.stage == stage => {
                 let qos = message.qos;
+                self.changed();
                 self.in_use.remove(&pkid);
                 self.in_flight_publishes = self.in_flight_publishes.saturating_sub(1);
                 Some(qos)
@@ -187,6 +207,7 @@ impl Store {
     }
 
     pub(crate) fn finish_subscribe(&mut self, pkid: u16) -> Option<Vec<(String, QoS)>> {
+        self.changed();
         match self.in_use.remove(&pkid) {
             Some(Use::Subscribe(filters)) => Some(filters),
             Some(other) => {
@@ -198,6 +219,7 @@ impl Store {
     }
 
     pub(crate) fn finish_unsubscribe(&mut self, pkid: u16) -> Option<Vec<String>> {
+        self.changed();
         match self.in_use.remove(&pkid) {
             Some(Use::Unsubscribe(filters)) => {
                 for f in &filters {
@@ -214,16 +236,25 @@ impl Store {
     }
 
     pub(crate) fn record_subscription(&mut self, filter: String, qos: QoS) {
+        self.changed();
         self.subscriptions.insert(filter, qos);
     }
 
     /// Returns true if this QoS 2 id is new (deliver), false if it is a resend.
     pub(crate) fn receive_qos2(&mut self, pkid: u16) -> bool {
-        self.awaiting_pubrel.insert(pkid)
+        let new = self.awaiting_pubrel.insert(pkid);
+        if new {
+            self.changed();
+        }
+        new
     }
 
     pub(crate) fn release_qos2(&mut self, pkid: u16) -> bool {
-        self.awaiting_pubrel.remove(&pkid)
+        let released = self.awaiting_pubrel.remove(&pkid);
+        if released {
+            self.changed();
+        }
+        released
     }
 
     /// What a resumed session sends again [MQTT-4.4.0-1]: the PUBLISHes still waiting for
@@ -260,6 +291,7 @@ impl Store {
     /// acks cannot come any more: free their ids (the caller subscribes again once
     /// connected).
     pub(crate) fn forget_pending_subscriptions(&mut self) {
+        self.changed();
         self.in_use
             .retain(|_, entry| matches!(entry, Use::Publish { .. }));
     }
@@ -268,6 +300,7 @@ impl Store {
     /// [MQTT-3.2.2-2]): forget all of its state and hand back every outgoing message not
     /// completed, in the order it was first sent or queued.
     pub(crate) fn discard(&mut self) -> Vec<(u16, Outgoing)> {
+        self.changed();
         let mut abandoned: Vec<(u64, u16, Outgoing)> = Vec::new();
         for (pkid, entry) in std::mem::take(&mut self.in_use) {
             if let Use::Publish { message, sent, .. } = entry {
@@ -280,6 +313,64 @@ impl Store {
         self.awaiting_pubrel.clear();
         self.subscriptions.clear();
         abandoned.into_iter().map(|(_, id, m)| (id, m)).collect()
+    }
+
+    /// The part of the store a restart must keep (see `snapshot.rs`).
+    pub(crate) fn snapshot(&self) -> StoreSnapshot {
+        let outgoing = self
+            .in_use
+            .iter()
+            .filter_map(|(&pkid, entry)| match entry {
+                Use::Publish {
+                    message,
+                    sent,
+                    released,
+                } => Some(SavedPublish {
+                    pkid,
+                    sent: *sent,
+                    released: *released,
+                    message: message.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        StoreSnapshot {
+            last_pkid: self.last_pkid,
+            next_seq: self.next_seq,
+            outgoing,
+            awaiting_pubrel: self.awaiting_pubrel.iter().copied().collect(),
+        }
+    }
+
+    /// A store continuing the one `snapshot` was taken from. The queue is first in, first
+    /// out, and a publish's `sent` is taken when it is published: queued messages go back
+    /// in `sent` order.
+    pub(crate) fn from_snapshot(snapshot: StoreSnapshot) -> Self {
+        let mut store = Store {
+            last_pkid: snapshot.last_pkid,
+            next_seq: snapshot.next_seq,
+            awaiting_pubrel: snapshot.awaiting_pubrel.into_iter().collect(),
+            ..Store::default()
+        };
+        let mut queued = Vec::new();
+        for saved in snapshot.outgoing {
+            // Later sequence numbers must stay later, even from a damaged counter.
+            store.next_seq = store.next_seq.max(saved.sent).max(saved.released);
+            if saved.message.stage == OutgoingStage::Queued {
+                queued.push((saved.sent, saved.pkid));
+            } else {
+                store.in_flight_publishes += 1;
+            }
+            let publish = Use::Publish {
+                message: saved.message,
+                sent: saved.sent,
+                released: saved.released,
+            };
+            store.in_use.insert(saved.pkid, publish);
+        }
+        queued.sort_unstable();
+        store.queued = queued.into_iter().map(|(_, pkid)| pkid).collect();
+        store
     }
 
     /// Inbound QoS 2 ids whose PUBREL has not arrived yet.
