@@ -23,6 +23,7 @@ use wasm_bindgen::JsCast;
 
 use super::clock::now;
 use super::deadline::DeadlineTimer;
+use super::persist::Persistence;
 use super::transport::{describe_close, TransportEvent, WsTransport};
 
 pub use super::settings::{BrokerSettings, StartError};
@@ -52,6 +53,8 @@ struct Inner {
     /// `None` when the settings turned reconnecting off.
     reconnect: Option<Reconnect>,
     transport: Option<WsTransport>,
+    /// The in-flight store in `localStorage` (clean session off), saved before transmits.
+    persistence: Persistence,
     url: String,
     timer: DeadlineTimer,
     ended: bool,
@@ -74,7 +77,13 @@ impl MqttClient {
         settings: &BrokerSettings,
         on_event: impl Fn(ClientEvent) + 'static,
     ) -> Result<Self, StartError> {
-        let session = Session::new(settings.connect_options())?;
+        // With clean session off, a reloaded page continues the session it had saved.
+        let (mut persistence, saved) = Persistence::open(settings);
+        let session = match saved {
+            Some(saved) => Session::with_snapshot(settings.connect_options(), saved)?,
+            None => Session::new(settings.connect_options())?,
+        };
+        persistence.loaded(&session);
         let reconnect = settings.reconnect.then(|| {
             let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
             Reconnect::new(ReconnectPolicy::default(), seed)
@@ -84,6 +93,7 @@ impl MqttClient {
                 session,
                 reconnect,
                 transport: None,
+                persistence,
                 url: settings.url.trim().to_string(),
                 timer: DeadlineTimer::new(),
                 ended: false,
@@ -330,7 +340,11 @@ impl Inner {
     ) -> Option<Instant> {
         loop {
             match self.session.poll_output() {
-                Output::Transmit(packet) => self.send(now, &packet),
+                Output::Transmit(packet) => {
+                    // Saved before it can reach the broker, so a reload resends it.
+                    self.save(events);
+                    self.send(now, &packet);
+                }
                 Output::Event(event) => {
                     match &event {
                         Event::Connected { .. } => {
@@ -354,9 +368,23 @@ impl Inner {
                     }
                     events.push(ClientEvent::Session(event));
                 }
-                Output::Timeout(at) => return Some(at),
-                Output::Idle => return None,
+                Output::Timeout(at) => {
+                    self.save(events);
+                    return Some(at);
+                }
+                Output::Idle => {
+                    self.save(events);
+                    return None;
+                }
             }
+        }
+    }
+
+    /// Saves the session's store if it changed (clean session off); a storage problem is
+    /// reported once, as a warning.
+    fn save(&mut self, events: &mut Vec<ClientEvent>) {
+        if let Some(problem) = self.persistence.save_if_changed(&self.session) {
+            events.push(ClientEvent::Session(Event::Warning(problem)));
         }
     }
 
