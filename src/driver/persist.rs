@@ -89,6 +89,7 @@ impl Persistence {
                         "the messages saved in this browser for this broker and client id could \
                          not be read ({why}); they were dropped"
                     ));
+                    // Best effort: the next save overwrites it anyway.
                     let _ = storage.remove_item(&this.key);
                     None
                 }
