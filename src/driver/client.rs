@@ -15,14 +15,15 @@ use std::rc::{Rc, Weak};
 
 use bytes::Bytes;
 use mqtt_session::{
-    CloseReason, CommandError, Event, Instant, Output, Phase, ProtocolError, QoS, Reconnect,
-    ReconnectOutput, ReconnectPolicy, ReconnectState, Session,
+    CloseReason, CommandError, Event, Instant, Phase, ProtocolError, QoS, Reconnect,
+    ReconnectOutput, ReconnectPolicy, Session,
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 use super::clock::now;
 use super::deadline::DeadlineTimer;
+use super::link::Inner;
 use super::persist::Persistence;
 use super::transport::{describe_close, TransportEvent, WsTransport};
 
@@ -48,27 +49,11 @@ pub enum ClientEvent {
     Ended(CloseReason),
 }
 
-struct Inner {
-    session: Session,
-    /// `None` when the settings turned reconnecting off.
-    reconnect: Option<Reconnect>,
-    transport: Option<WsTransport>,
-    /// The in-flight store in `localStorage` (clean session off), saved before transmits.
-    persistence: Persistence,
-    url: String,
-    timer: DeadlineTimer,
-    ended: bool,
-    on_event: Rc<dyn Fn(ClientEvent)>,
-    /// The window's `online` listener: a retry goes at once when the network is back.
-    online: Option<Closure<dyn FnMut()>>,
-    weak_self: Weak<RefCell<Inner>>,
-}
-
 /// A connection to one broker, kept up across drops. Cloning gives another handle to the
 /// same client.
 #[derive(Clone)]
 pub struct MqttClient {
-    inner: Rc<RefCell<Inner>>,
+    pub(super) inner: Rc<RefCell<Inner>>,
 }
 
 impl MqttClient {
@@ -198,13 +183,13 @@ impl MqttClient {
             .map_or(0, WsTransport::buffered_amount)
     }
 
-    fn command<R>(&self, f: impl FnOnce(&mut Session, Instant) -> R) -> R {
+    pub(super) fn command<R>(&self, f: impl FnOnce(&mut Session, Instant) -> R) -> R {
         let result = f(&mut self.inner.borrow_mut().session, now());
         self.drive();
         result
     }
 
-    fn open_transport(
+    pub(super) fn open_transport(
         url: &str,
         weak: Weak<RefCell<Inner>>,
     ) -> Result<WsTransport, super::transport::OpenError> {
@@ -326,121 +311,5 @@ impl MqttClient {
         for event in events {
             on_event(event);
         }
-    }
-}
-
-impl Inner {
-    /// Drains the session's outputs; its next deadline. A `Closed` is also told to the
-    /// reconnect policy, which says whether (and when) to try again.
-    fn drain_session(
-        &mut self,
-        now: Instant,
-        events: &mut Vec<ClientEvent>,
-        ended: &mut Option<CloseReason>,
-    ) -> Option<Instant> {
-        loop {
-            match self.session.poll_output() {
-                Output::Transmit(packet) => {
-                    // Saved before it can reach the broker, so a reload resends it.
-                    self.save(events);
-                    self.send(now, &packet);
-                }
-                Output::Event(event) => {
-                    match &event {
-                        Event::Connected { .. } => {
-                            if let Some(reconnect) = self.reconnect.as_mut() {
-                                reconnect.handle_connected(now);
-                            }
-                        }
-                        Event::Closed(reason) => {
-                            if let Some(mut transport) = self.transport.take() {
-                                transport.close();
-                            }
-                            let reason = reason.clone();
-                            events.push(ClientEvent::Session(event));
-                            match self.after_close(now, reason) {
-                                Ok(retrying) => events.push(retrying),
-                                Err(end) => *ended = Some(end),
-                            }
-                            continue;
-                        }
-                        _ => {}
-                    }
-                    events.push(ClientEvent::Session(event));
-                }
-                Output::Timeout(at) => {
-                    self.save(events);
-                    return Some(at);
-                }
-                Output::Idle => {
-                    self.save(events);
-                    return None;
-                }
-            }
-        }
-    }
-
-    /// Saves the session's store if it changed (clean session off); a storage problem is
-    /// reported once, as a warning.
-    fn save(&mut self, events: &mut Vec<ClientEvent>) {
-        if let Some(problem) = self.persistence.save_if_changed(&self.session) {
-            events.push(ClientEvent::Session(Event::Warning(problem)));
-        }
-    }
-
-    /// `Reconnecting` when the policy will try again, else the reason to end with.
-    fn after_close(
-        &mut self,
-        now: Instant,
-        reason: CloseReason,
-    ) -> Result<ClientEvent, CloseReason> {
-        let Some(reconnect) = self.reconnect.as_mut() else {
-            return Err(reason);
-        };
-        reconnect.handle_closed(now, &reason);
-        match reconnect.state() {
-            ReconnectState::Waiting { retry, until } => Ok(ClientEvent::Reconnecting {
-                retry: *retry,
-                at: *until,
-                reason,
-            }),
-            _ => Err(reason),
-        }
-    }
-
-    /// One packet, one WebSocket message. A send the browser refuses ends the connection.
-    fn send(&mut self, now: Instant, packet: &[u8]) {
-        let Some(transport) = self.transport.as_ref() else {
-            return;
-        };
-        if let Err(error) = transport.send(packet) {
-            self.session.handle_transport_closed(now, error.to_string());
-        }
-    }
-
-    /// Opens a WebSocket for the session. A URL the browser refuses now (it took it at
-    /// `connect`) is a closed transport with the browser's reason.
-    fn open(&mut self) {
-        let now = now();
-        self.session.handle_transport_connecting(now);
-        match MqttClient::open_transport(&self.url, self.weak_self.clone()) {
-            Ok(transport) => self.transport = Some(transport),
-            Err(error) => self.session.handle_transport_closed(now, error.to_string()),
-        }
-    }
-
-    /// Follows the earliest deadline with the one timer; both the session and the policy
-    /// check `now` against their own deadlines, so an early call is harmless.
-    fn schedule(&mut self, at: Option<Instant>) {
-        let weak = self.weak_self.clone();
-        self.timer.follow(at, move || {
-            if let Some(inner) = weak.upgrade() {
-                let client = MqttClient { inner };
-                if let Some(reconnect) = client.inner.borrow_mut().reconnect.as_mut() {
-                    reconnect.handle_timeout(now());
-                }
-                client.command(|s, now| s.handle_timeout(now));
-            }
-        });
     }
 }

@@ -6,6 +6,7 @@ pub mod challenge_run;
 pub mod client;
 pub mod clock;
 pub mod deadline;
+mod link;
 pub mod persist;
 pub mod settings;
 pub mod transport;

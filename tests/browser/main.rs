@@ -8,6 +8,7 @@ mod client;
 mod faults;
 mod playground;
 mod reconnect;
+mod reload;
 mod support;
 mod ui;
 
