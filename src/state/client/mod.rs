@@ -83,6 +83,12 @@ pub struct ClientModel {
     /// Messages the session gave up (its session ended with them unacknowledged), newest
     /// last, at most [`ABANDONED_KEPT`]: the user may send them again.
     pub abandoned: Vec<Queued>,
+    /// Resumed sessions the broker closed before anything else happened, in a row: a broker
+    /// that cannot resume (rumqttd 0.20 drops a client that resends a PUBREL) makes a
+    /// spec-correct client retry for ever; after two the log says what to try.
+    resumed_then_closed: u8,
+    /// The last CONNACK resumed a session and nothing has come since.
+    just_resumed: bool,
 }
 
 /// Abandoned messages kept for "send again"; older ones are only logged.
@@ -137,8 +143,17 @@ impl ClientModel {
             }
             ClientEvent::Session(event) => event,
         };
+        if matches!(
+            event,
+            Event::Message(_) | Event::Delivered { .. } | Event::Subscribed { .. }
+        ) {
+            // Something got through: a resumed link works.
+            self.just_resumed = false;
+            self.resumed_then_closed = 0;
+        }
         match event {
             Event::Connected { session_present } => {
+                self.just_resumed = session_present;
                 self.status = Status::connected(session_present);
                 self.retry_at = None;
                 log.note(Direction::Info, self.status.text.clone());
@@ -220,6 +235,19 @@ impl ClientModel {
                 });
             }
             Event::Closed(reason) => {
+                if std::mem::take(&mut self.just_resumed) && reason != CloseReason::ClientDisconnect
+                {
+                    self.resumed_then_closed = self.resumed_then_closed.saturating_add(1);
+                    if self.resumed_then_closed == 2 {
+                        log.note(
+                            Direction::Error,
+                            "the broker closes the connection right after resuming the session, \
+                             twice in a row: it may not be able to resume what was in flight \
+                             (rumqttd 0.20 cannot resume QoS 2). Stop, tick Clean session and \
+                             connect again to start a new session.",
+                        );
+                    }
+                }
                 // One connection ended; `Reconnecting` or `Ended` says what comes next.
                 for row in &mut self.subscriptions {
                     row.state = SubState::Pending;

@@ -261,3 +261,35 @@ fn unsuback_removes_the_rows() {
     assert_eq!(model.subscriptions.len(), 1);
     assert_eq!(model.subscriptions[0].filter, "y");
 }
+
+#[test]
+fn a_broker_that_closes_every_resumed_session_at_once_gets_a_hint_after_two() {
+    let (mut model, mut log) = (ClientModel::new(), Log::new());
+    let lost = || session(Event::Closed(CloseReason::TransportClosed("cut".into())));
+    let resumed = || {
+        session(Event::Connected {
+            session_present: true,
+        })
+    };
+    for _ in 0..2 {
+        model.on_event(resumed(), &mut log);
+        model.on_event(lost(), &mut log);
+    }
+    let hints = |log: &Log| {
+        log.iter()
+            .filter(|(_, b)| matches!(b, Body::Note(t) if t.contains("right after resuming")))
+            .count()
+    };
+    assert_eq!(hints(&log), 1);
+    // A resumed link that carries something is fine again, and the count starts over.
+    model.on_event(resumed(), &mut log);
+    model.on_event(
+        session(Event::Delivered {
+            pkid: 1,
+            qos: QoS::AtLeastOnce,
+        }),
+        &mut log,
+    );
+    model.on_event(lost(), &mut log);
+    assert_eq!(hints(&log), 1);
+}
