@@ -183,21 +183,7 @@ async fn exactly_once_across_a_cut(
         [false, true],
         "a new session, then the same one again"
     );
-    let received = || {
-        let mut payloads: Vec<u32> = receiver
-            .events
-            .borrow()
-            .iter()
-            .filter_map(|e| match e {
-                ClientEvent::Session(Event::Message(m)) if m.topic == topic => {
-                    std::str::from_utf8(&m.payload).ok()?.parse().ok()
-                }
-                _ => None,
-            })
-            .collect();
-        payloads.sort_unstable();
-        payloads
-    };
+    let received = || receiver.numbers_on(&topic);
     // Everything but the acks, to explain a failure.
     let publisher_saw = || {
         publisher
@@ -291,21 +277,7 @@ async fn qos_2_messages_published_while_offline_arrive_exactly_once() {
     // A marker after the flush: anything sent twice would arrive before it.
     type_into(&root, "publish-payload", "999");
     click(&root, "publish-button");
-    let received = || -> Vec<u32> {
-        let mut payloads: Vec<u32> = receiver
-            .events
-            .borrow()
-            .iter()
-            .filter_map(|e| match e {
-                ClientEvent::Session(Event::Message(m)) if m.topic == topic => {
-                    std::str::from_utf8(&m.payload).ok()?.parse().ok()
-                }
-                _ => None,
-            })
-            .collect();
-        payloads.sort_unstable();
-        payloads
-    };
+    let received = || receiver.numbers_on(&topic);
     until("the marker", 10.0, || received().contains(&999)).await;
     assert_eq!(received(), [0, 1, 2, 999], "each exactly once");
 }

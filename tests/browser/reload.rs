@@ -73,21 +73,7 @@ async fn qos_2_messages_in_flight_at_a_reload_are_resent_from_local_storage_exac
         .client
         .publish(&topic, b"999".to_vec(), QoS::ExactlyOnce, false)
         .expect("publish the marker");
-    let received = || -> Vec<u32> {
-        let mut payloads: Vec<u32> = receiver
-            .events
-            .borrow()
-            .iter()
-            .filter_map(|e| match e {
-                ClientEvent::Session(Event::Message(m)) if m.topic == topic => {
-                    std::str::from_utf8(&m.payload).ok()?.parse().ok()
-                }
-                _ => None,
-            })
-            .collect();
-        payloads.sort_unstable();
-        payloads
-    };
+    let received = || receiver.numbers_on(&topic);
     until("the marker", 10.0, || received().contains(&999)).await;
     let expected: Vec<u32> = (0..N).chain([999]).collect();
     assert_eq!(received(), expected, "each exactly once");

@@ -118,6 +118,24 @@ impl Recorder {
         found.expect("found")
     }
 
+    /// The numbers received on `topic` so far (payloads that are decimal numbers), sorted:
+    /// the exactly-once tests compare them with what was published.
+    pub fn numbers_on(&self, topic: &str) -> Vec<u32> {
+        let mut numbers: Vec<u32> = self
+            .events
+            .borrow()
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::Session(Event::Message(m)) if m.topic == topic => {
+                    std::str::from_utf8(&m.payload).ok()?.parse().ok()
+                }
+                _ => None,
+            })
+            .collect();
+        numbers.sort_unstable();
+        numbers
+    }
+
     pub async fn connected(settings: &BrokerSettings) -> Self {
         let r = Self::connect(settings);
         r.wait_for("CONNACK", |e| match e {
