@@ -1,6 +1,7 @@
 //! What the views show, as plain Rust: each view's reducer, natively tested. Nothing here
 //! touches signals or the browser; `views` wraps these in signals and wires them.
 
+pub mod broker_url;
 pub mod challenge;
 pub mod client;
 pub mod connection;

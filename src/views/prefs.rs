@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::driver::client::BrokerSettings;
+use crate::state::broker_url::{self, PageOrigin};
 
 /// The broker URL and credentials, as a `Copy` context.
 #[derive(Clone, Copy)]
@@ -48,25 +49,20 @@ impl Default for BrokerPrefs {
     }
 }
 
-/// The page's own origin with `/mqtt`, ws or wss to match the page: where the lab (or a
-/// reverse proxy next to a hosted `dist/`) serves the broker's WebSocket.
+/// The broker URL the page starts with (see [`crate::state::broker_url`]).
 pub fn default_broker_url() -> String {
     let location = web_sys::window().map(|w| w.location());
-    let host = location
+    let hostname = location.as_ref().and_then(|l| l.hostname().ok());
+    let port = location
         .as_ref()
-        .and_then(|l| l.host().ok())
-        .filter(|h| !h.is_empty());
-    match host {
-        Some(host) => {
-            let scheme = if crate::driver::transport::page_is_https() {
-                "wss"
-            } else {
-                "ws"
-            };
-            format!("{scheme}://{host}/mqtt")
-        }
-        None => "ws://localhost:9001/mqtt".to_string(),
-    }
+        .and_then(|l| l.port().ok())
+        .unwrap_or_default();
+    let origin = hostname.as_deref().map(|hostname| PageOrigin {
+        https: crate::driver::transport::page_is_https(),
+        hostname,
+        port: &port,
+    });
+    broker_url::default_broker_url(origin, cfg!(debug_assertions))
 }
 
 /// A client id unlikely to collide with another tab's: brokers drop the older of two
