@@ -1,9 +1,9 @@
 //! `cargo xtask setup [--browser]`: installs whatever is missing, one line per piece.
 //!
-//! Always: the wasm32 target, trunk ~0.21, leptosfmt (the `view!` formatter), wasm-bindgen-cli
-//! at the exact Cargo.lock version, and binaryen 132 from npm (`wasm-opt` for release builds; see `binaryen.rs` for why not
-//! Debian's). With `--browser` also the Debian packages chromium, chromium-driver and
-//! mosquitto, which the browser tests need.
+//! Always: the wasm32 target, trunk ~0.21, wasm-bindgen-cli at the exact Cargo.lock version,
+//! and binaryen 132 from npm (`wasm-opt` for release builds; see `binaryen.rs` for why not
+//! Debian's). With `--browser` also what the test command needs: leptosfmt (the `view!`
+//! formatter) and the Debian packages chromium, chromium-driver and mosquitto.
 
 use crate::proc::{self, capture, find_in_path};
 use crate::{cargo, parse_flags, repo_root, Res};
@@ -22,10 +22,11 @@ pub fn run(flags: &[String]) -> Res {
 pub fn ensure(browser: bool) -> Res {
     wasm_target()?;
     trunk()?;
-    leptosfmt()?;
     wasm_bindgen(&repo_root())?;
     crate::binaryen::ensure()?;
     if browser {
+        // The test command's formatting check; running the app does not need it.
+        leptosfmt()?;
         debian_packages(&BROWSER_PACKAGES)
     } else {
         Ok(())
