@@ -14,6 +14,16 @@ use web_sys::Element;
 
 use crate::support::*;
 
+/// The client view in an element of its own; unmounted when the guard drops.
+fn mount_client_view() -> (Element, impl Drop) {
+    let root = test_root();
+    let handle = mount_to(
+        root.clone(),
+        || view! { <Shell start=Route::Client follow_hash=false /> },
+    );
+    (root.into(), Unmount(Some(handle)))
+}
+
 struct Unmount<T>(Option<T>);
 impl<T> Drop for Unmount<T> {
     fn drop(&mut self) {
@@ -35,13 +45,7 @@ fn state(root: &Element) -> String {
 
 #[wasm_bindgen_test]
 async fn a_cut_connection_comes_back_by_itself_with_its_subscriptions_and_offline_publishes() {
-    let root = test_root();
-    let handle = mount_to(
-        root.clone(),
-        || view! { <Shell start=Route::Client follow_hash=false /> },
-    );
-    let _mounted = Unmount(Some(handle));
-    let root: Element = root.into();
+    let (root, _mounted) = mount_client_view();
     let id = unique("cut").replace('/', "-");
     type_into(&root, "connect-url", lab_url());
     type_into(&root, "connect-client-id", &id);
@@ -94,13 +98,7 @@ async fn a_cut_connection_comes_back_by_itself_with_its_subscriptions_and_offlin
 
 #[wasm_bindgen_test]
 async fn reconnect_now_skips_the_wait_and_stop_ends_it() {
-    let root = test_root();
-    let handle = mount_to(
-        root.clone(),
-        || view! { <Shell start=Route::Client follow_hash=false /> },
-    );
-    let _mounted = Unmount(Some(handle));
-    let root: Element = root.into();
+    let (root, _mounted) = mount_client_view();
     let id = unique("now").replace('/', "-");
     type_into(&root, "connect-url", lab_url());
     type_into(&root, "connect-client-id", &id);
@@ -138,16 +136,8 @@ async fn exactly_once_across_a_cut(
     user: Option<(&str, &str)>,
 ) {
     let topic = unique("exactly-once");
-    let receiver = Recorder::connected(&settings(subscriber_url, user)).await;
-    receiver
-        .client
-        .subscribe(&topic, QoS::ExactlyOnce)
-        .expect("subscribe");
-    receiver
-        .wait_for("SUBACK", |e| {
-            matches!(e, Event::Subscribed { .. }).then_some(())
-        })
-        .await;
+    let receiver =
+        Recorder::subscribed(&settings(subscriber_url, user), &topic, QoS::ExactlyOnce).await;
 
     let mut publisher_settings = settings(cut_listener, user);
     publisher_settings.clean_session = false;
@@ -234,24 +224,14 @@ async fn exactly_once_across_a_cut(
 async fn qos_2_messages_published_while_offline_arrive_exactly_once() {
     let (name, password) = mosquitto_user();
     let topic = unique("offline-qos2");
-    let receiver = Recorder::connected(&settings(mosquitto_url(), Some((name, password)))).await;
-    receiver
-        .client
-        .subscribe(&topic, QoS::ExactlyOnce)
-        .expect("subscribe");
-    receiver
-        .wait_for("SUBACK", |e| {
-            matches!(e, Event::Subscribed { .. }).then_some(())
-        })
-        .await;
+    let receiver = Recorder::subscribed(
+        &settings(mosquitto_url(), Some((name, password))),
+        &topic,
+        QoS::ExactlyOnce,
+    )
+    .await;
 
-    let root = test_root();
-    let handle = mount_to(
-        root.clone(),
-        || view! { <Shell start=Route::Client follow_hash=false /> },
-    );
-    let _mounted = Unmount(Some(handle));
-    let root: Element = root.into();
+    let (root, _mounted) = mount_client_view();
     let id = unique("offline").replace('/', "-");
     type_into(&root, "connect-url", mosquitto_cut_url());
     type_into(&root, "connect-username", name);

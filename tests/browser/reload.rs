@@ -21,16 +21,8 @@ async fn qos_2_messages_in_flight_at_a_reload_are_resent_from_local_storage_exac
     let (name, password) = mosquitto_user();
     let user = Some((name, password));
     let topic = unique("reload");
-    let receiver = Recorder::connected(&settings(mosquitto_url(), user)).await;
-    receiver
-        .client
-        .subscribe(&topic, QoS::ExactlyOnce)
-        .expect("subscribe");
-    receiver
-        .wait_for("SUBACK", |e| {
-            matches!(e, Event::Subscribed { .. }).then_some(())
-        })
-        .await;
+    let receiver =
+        Recorder::subscribed(&settings(mosquitto_url(), user), &topic, QoS::ExactlyOnce).await;
 
     let mut publisher_settings = settings(mosquitto_cut_url(), user);
     publisher_settings.clean_session = false;

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use gloo_timers::future::TimeoutFuture;
 use mqtt_playground::driver::client::{BrokerSettings, ClientEvent, MqttClient};
-use mqtt_session::Event;
+use mqtt_session::{Event, QoS};
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlInputElement};
 
@@ -116,6 +116,17 @@ impl Recorder {
         })
         .await;
         found.expect("found")
+    }
+
+    /// A client connected with `settings` whose subscription to `filter` is acknowledged.
+    pub async fn subscribed(settings: &BrokerSettings, filter: &str, qos: QoS) -> Self {
+        let r = Self::connected(settings).await;
+        r.client.subscribe(filter, qos).expect("subscribe");
+        r.wait_for("SUBACK", |e| {
+            matches!(e, Event::Subscribed { .. }).then_some(())
+        })
+        .await;
+        r
     }
 
     /// The numbers received on `topic` so far (payloads that are decimal numbers), sorted:
