@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::views::{
     BrokerPrefs, ChallengeState, ChallengeView, ClientState, ConnectPanel, LogView, PlaygroundView,
-    PublishPanel, SubscriptionsPanel,
+    PublishPanel, RequestPanel, SubscriptionsPanel,
 };
 
 /// The views of the page.
@@ -48,7 +48,8 @@ pub fn Shell(
     /// Whether `hashchange` events switch the view.
     follow_hash: bool,
 ) -> impl IntoView {
-    provide_context(BrokerPrefs::new());
+    let prefs = BrokerPrefs::new();
+    provide_context(prefs);
     provide_context(ClientState::new());
     provide_context(ChallengeState::new());
     let route = RwSignal::new(start);
@@ -70,6 +71,7 @@ pub fn Shell(
             </a>
         }
     };
+    let v5 = move || prefs.protocol.get() == mqtt_session::ProtocolVersion::V5;
     view! {
         <header class="topbar">
             <span class="brand">"mqtt"<b>"playground"</b></span>
@@ -81,11 +83,17 @@ pub fn Shell(
             <span class="grow"></span>
             <a
                 class="muted"
-                href="https://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html"
+                href=move || {
+                    if v5() {
+                        "https://docs.oasis-open.org/mqtt/mqtt/v5.0/mqtt-v5.0.html"
+                    } else {
+                        "https://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html"
+                    }
+                }
                 target="_blank"
                 rel="noopener"
             >
-                "MQTT 3.1.1 spec"
+                {move || if v5() { "MQTT 5 spec" } else { "MQTT 3.1.1 spec" }}
             </a>
         </header>
         <main class="layout">
@@ -112,6 +120,7 @@ fn ClientView() -> impl IntoView {
             <ConnectPanel />
             <SubscriptionsPanel />
             <PublishPanel />
+            <RequestPanel />
         </div>
         <LogView log=state.log trace=trace />
     }

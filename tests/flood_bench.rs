@@ -27,14 +27,10 @@ fn lab_url() -> &'static str {
 }
 
 fn settings(id: &str) -> BrokerSettings {
+    let client_id = format!("bench-{id}-{}", (js_sys::Math::random() * 1e9) as u64);
     BrokerSettings {
-        url: lab_url().to_string(),
-        client_id: format!("bench-{id}-{}", (js_sys::Math::random() * 1e9) as u64),
-        username: String::new(),
-        password: String::new(),
-        keep_alive_secs: 60,
-        clean_session: true,
         reconnect: false,
+        ..BrokerSettings::new(lab_url(), client_id)
     }
 }
 

@@ -62,7 +62,8 @@ pub enum RunStartError {
 }
 
 enum Input {
-    Client(ClientEvent),
+    /// Boxed: a message event (with its MQTT 5 properties) is much larger than a timeout.
+    Client(Box<ClientEvent>),
     Timeout,
 }
 
@@ -108,7 +109,7 @@ impl ChallengeRun {
         let weak = Rc::downgrade(&shared);
         let client = MqttClient::connect(settings, move |event| {
             if let Some(shared) = weak.upgrade() {
-                shared.input(Input::Client(event));
+                shared.input(Input::Client(Box::new(event)));
             }
         })?;
         shared.state.borrow_mut().client = Some(client);
@@ -143,24 +144,28 @@ impl Shared {
 
     fn handle(&self, input: Input) {
         let now = now();
+        let input = match input {
+            Input::Client(event) => Some(*event),
+            Input::Timeout => None,
+        };
         match input {
-            Input::Client(ClientEvent::Session(event)) => {
+            Some(ClientEvent::Session(event)) => {
                 self.state
                     .borrow_mut()
                     .challenge
                     .handle_session_event(now, &event);
                 (self.on_update)(RunUpdate::Session(event));
             }
-            Input::Client(ClientEvent::Reconnecting { retry, at, reason }) => {
+            Some(ClientEvent::Reconnecting { retry, at, reason }) => {
                 let update = ConnectionUpdate::Reconnecting { retry, at, reason };
                 (self.on_update)(RunUpdate::Connection(update));
             }
-            Input::Client(ClientEvent::Ended(reason)) => {
+            Some(ClientEvent::Ended(reason)) => {
                 self.state.borrow_mut().challenge.handle_ended(now, &reason);
                 (self.on_update)(RunUpdate::Connection(ConnectionUpdate::Ended(reason)));
             }
-            Input::Client(ClientEvent::TransportOpen | ClientEvent::Connecting { .. }) => {}
-            Input::Timeout => self.state.borrow_mut().challenge.handle_timeout(now),
+            Some(ClientEvent::TransportOpen | ClientEvent::Connecting { .. }) => {}
+            None => self.state.borrow_mut().challenge.handle_timeout(now),
         }
         // Events before and after the actions, so the log shows a phase change before the
         // publish it caused.

@@ -15,8 +15,9 @@ use std::rc::{Rc, Weak};
 
 use bytes::Bytes;
 use mqtt_session::{
-    CloseReason, CommandError, Event, Instant, Phase, ProtocolError, QoS, Reconnect,
-    ReconnectOutput, ReconnectPolicy, Session,
+    CloseReason, CommandError, ConnectionInfo, Event, Instant, Phase, ProtocolError,
+    PublishProperties, QoS, Reconnect, ReconnectOutput, ReconnectPolicy, Session,
+    SubscribeProperties, Subscription,
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
@@ -130,9 +131,36 @@ impl MqttClient {
         self.command(|s, now| s.publish(now, topic, payload, qos, retain))
     }
 
+    /// Publishes with MQTT 5 properties; returns the packet id for QoS 1 and 2.
+    pub fn publish_with(
+        &self,
+        topic: &str,
+        payload: impl Into<Bytes>,
+        qos: QoS,
+        retain: bool,
+        properties: PublishProperties,
+    ) -> Result<Option<u16>, CommandError> {
+        let payload = payload.into();
+        self.command(|s, now| s.publish_with(now, topic, payload, qos, retain, properties))
+    }
+
     /// Subscribes to one filter.
     pub fn subscribe(&self, filter: &str, qos: QoS) -> Result<u16, CommandError> {
         self.command(|s, now| s.subscribe(now, vec![(filter.to_string(), qos)]))
+    }
+
+    /// Subscribes to one filter with MQTT 5 options and properties.
+    pub fn subscribe_with(
+        &self,
+        subscription: Subscription,
+        properties: SubscribeProperties,
+    ) -> Result<u16, CommandError> {
+        self.command(|s, now| s.subscribe_with(now, vec![subscription], properties))
+    }
+
+    /// What the broker said in CONNACK, while connected.
+    pub fn connection_info(&self) -> Option<ConnectionInfo> {
+        self.inner.borrow().session.connection_info().cloned()
     }
 
     /// Unsubscribes from one filter.

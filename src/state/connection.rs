@@ -142,3 +142,126 @@ mod tests {
         assert!(Status::connected(false).state.is_busy());
     }
 }
+
+/// What the broker said about the connection (CONNACK), as (name, value) rows for the
+/// connection info panel; the limits the session honours, with their defaults spelled
+/// out when the broker said nothing.
+pub fn connection_info_rows(info: &mqtt_session::ConnectionInfo) -> Vec<(&'static str, String)> {
+    use mqtt_session::ProtocolVersion;
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+    let p = &info.properties;
+    let mut rows = vec![
+        ("protocol", format!("MQTT {}", info.protocol)),
+        ("session present", yes_no(info.session_present)),
+        ("keepalive", {
+            let secs = info.keep_alive_secs();
+            match p.server_keep_alive {
+                Some(_) => format!("{secs} s (set by the broker)"),
+                None => format!("{secs} s"),
+            }
+        }),
+    ];
+    if info.protocol == ProtocolVersion::V311 {
+        return rows;
+    }
+    if let Some(id) = &p.assigned_client_identifier {
+        rows.push(("assigned client id", id.clone()));
+    }
+    let expiry = info.session_expiry_interval();
+    rows.push((
+        "session expiry",
+        match expiry {
+            0 => "0 s (ends with the connection)".to_string(),
+            u32::MAX => "never".to_string(),
+            secs => format!("{secs} s"),
+        },
+    ));
+    rows.push(("receive maximum", info.receive_maximum().to_string()));
+    rows.push(("maximum QoS", (info.maximum_qos() as u8).to_string()));
+    rows.push(("retain available", yes_no(info.retain_available())));
+    rows.push((
+        "maximum packet size",
+        info.maximum_packet_size()
+            .map_or("no limit".to_string(), |n| format!("{n} bytes")),
+    ));
+    rows.push((
+        "topic alias maximum",
+        info.topic_alias_maximum().to_string(),
+    ));
+    rows.push((
+        "wildcard subscriptions",
+        yes_no(info.wildcard_subscription_available()),
+    ));
+    rows.push((
+        "shared subscriptions",
+        yes_no(info.shared_subscription_available()),
+    ));
+    rows.push((
+        "subscription identifiers",
+        yes_no(info.subscription_identifiers_available()),
+    ));
+    if let Some(text) = &p.reason_string {
+        rows.push(("reason string", text.clone()));
+    }
+    if let Some(text) = &p.server_reference {
+        rows.push(("server reference", text.clone()));
+    }
+    if let Some(text) = &p.response_information {
+        rows.push(("response information", text.clone()));
+    }
+    for (name, value) in &p.user_properties {
+        rows.push(("user property", format!("{name} = {value}")));
+    }
+    rows
+}
+
+#[cfg(test)]
+mod info_tests {
+    use super::connection_info_rows;
+    use mqtt_session::{ConnAckProperties, ConnectionInfo, ProtocolVersion};
+
+    fn info(protocol: ProtocolVersion, properties: ConnAckProperties) -> ConnectionInfo {
+        ConnectionInfo {
+            protocol,
+            session_present: false,
+            properties,
+            requested_keep_alive: 60,
+            requested_session_expiry: 0,
+        }
+    }
+
+    #[test]
+    fn mqtt_311_shows_only_what_it_has() {
+        let rows = connection_info_rows(&info(ProtocolVersion::V311, ConnAckProperties::default()));
+        let names: Vec<_> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(names, ["protocol", "session present", "keepalive"]);
+    }
+
+    #[test]
+    fn mqtt_5_spells_out_defaults_and_the_brokers_values() {
+        let rows = connection_info_rows(&info(
+            ProtocolVersion::V5,
+            ConnAckProperties {
+                server_keep_alive: Some(20),
+                receive_maximum: Some(10),
+                maximum_qos: Some(1),
+                assigned_client_identifier: Some("auto-1".into()),
+                ..ConnAckProperties::default()
+            },
+        ));
+        let get = |name: &str| rows.iter().find(|r| r.0 == name).map(|r| r.1.clone());
+        assert_eq!(
+            get("keepalive").as_deref(),
+            Some("20 s (set by the broker)")
+        );
+        assert_eq!(get("receive maximum").as_deref(), Some("10"));
+        assert_eq!(get("maximum QoS").as_deref(), Some("1"));
+        assert_eq!(get("retain available").as_deref(), Some("yes"));
+        assert_eq!(get("maximum packet size").as_deref(), Some("no limit"));
+        assert_eq!(get("assigned client id").as_deref(), Some("auto-1"));
+        assert_eq!(
+            get("session expiry").as_deref(),
+            Some("0 s (ends with the connection)")
+        );
+    }
+}

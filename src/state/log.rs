@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
-use mqtt_session::QoS;
+use mqtt_session::{PublishProperties, QoS};
 
 /// Default number of entries kept.
 pub const DEFAULT_CAPACITY: usize = 10_000;
@@ -30,6 +30,9 @@ pub enum Body {
         qos: QoS,
         retain: bool,
         payload: Bytes,
+        /// MQTT 5 properties, when the message had any (boxed: most have none, and a
+        /// flood of plain messages should not pay for the space).
+        properties: Option<Box<PublishProperties>>,
     },
     Note(String),
 }
@@ -63,6 +66,46 @@ impl LogSink for Vec<(Direction, Body)> {
     fn push(&mut self, direction: Direction, body: Body) {
         Vec::push(self, (direction, body));
     }
+}
+
+/// Every MQTT 5 property of a message as (name, value) lines for the detail view, in the
+/// order of the specification's table. Binary correlation data is shown as text when it
+/// is UTF-8, else as hex.
+pub fn property_lines(p: &PublishProperties) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    if let Some(format) = p.payload_format_indicator {
+        let meaning = match format {
+            0 => "0 (unspecified bytes)",
+            1 => "1 (UTF-8 text)",
+            _ => "invalid",
+        };
+        lines.push(("payload format", meaning.to_string()));
+    }
+    if let Some(secs) = p.message_expiry_interval {
+        lines.push(("message expiry", format!("{secs} s")));
+    }
+    if let Some(alias) = p.topic_alias {
+        lines.push(("topic alias", alias.to_string()));
+    }
+    if let Some(topic) = &p.response_topic {
+        lines.push(("response topic", topic.clone()));
+    }
+    if let Some(data) = &p.correlation_data {
+        lines.push((
+            "correlation data",
+            PayloadView::of(data, 1024).text().to_string(),
+        ));
+    }
+    for (name, value) in &p.user_properties {
+        lines.push(("user property", format!("{name} = {value}")));
+    }
+    for id in &p.subscription_identifiers {
+        lines.push(("subscription identifier", id.to_string()));
+    }
+    if let Some(content_type) = &p.content_type {
+        lines.push(("content type", content_type.clone()));
+    }
+    lines
 }
 
 /// Counters shown above the log.

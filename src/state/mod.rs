@@ -8,3 +8,5 @@ pub mod connection;
 pub mod log;
 pub mod offline_queue;
 pub mod playground;
+pub mod properties;
+pub mod request;

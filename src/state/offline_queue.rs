@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
-use mqtt_session::QoS;
+use mqtt_session::{PublishProperties, QoS};
 
 /// Default bounds: 1,000 messages or 1 MiB of payload, whichever comes first.
 pub const MAX_MESSAGES: usize = 1_000;
@@ -18,6 +18,8 @@ pub struct Queued {
     pub payload: Bytes,
     pub qos: QoS,
     pub retain: bool,
+    /// MQTT 5 properties (empty under 3.1.1).
+    pub properties: PublishProperties,
 }
 
 /// Why a message was not queued.
@@ -86,6 +88,7 @@ mod tests {
             payload: Bytes::from(vec![0; size]),
             qos,
             retain: false,
+            properties: PublishProperties::default(),
         }
     }
 

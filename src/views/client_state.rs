@@ -3,7 +3,9 @@
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
-use mqtt_session::{Instant, Phase, QoS};
+use mqtt_session::{
+    Event, Instant, Phase, PublishProperties, QoS, SubscribeProperties, Subscription,
+};
 
 use super::live_log::LiveLog;
 use crate::driver::client::{BrokerSettings, ClientEvent, MqttClient};
@@ -11,6 +13,7 @@ use crate::driver::clock::now;
 use crate::state::client::{ClientError, ClientModel};
 use crate::state::log::{Body, Direction};
 use crate::state::offline_queue::Queued;
+use crate::state::request::Requests;
 
 /// Everything the client view shares, as a `Copy` context.
 #[derive(Clone, Copy)]
@@ -19,6 +22,10 @@ pub struct ClientState {
     pub log: LiveLog,
     /// The page clock, ticking while a retry is awaited (for its countdown).
     pub clock: RwSignal<Instant>,
+    /// MQTT 5 requests waiting for replies, and the replies.
+    pub requests: RwSignal<Requests>,
+    /// Tells this page's requests from another's (in correlation data).
+    request_tag: StoredValue<String>,
     client: StoredValue<Option<MqttClient>, LocalStorage>,
     ticker: StoredValue<Option<Interval>, LocalStorage>,
 }
@@ -29,6 +36,8 @@ impl ClientState {
             model: RwSignal::new(ClientModel::new()),
             log: LiveLog::new(),
             clock: RwSignal::new(Instant::from_millis(0)),
+            requests: RwSignal::new(Requests::new()),
+            request_tag: StoredValue::new(super::prefs::random_client_id("req")),
             client: StoredValue::new_local(None),
             ticker: StoredValue::new_local(None),
         }
@@ -53,6 +62,7 @@ impl ClientState {
                 self.client.set_value(Some(client));
                 let mut log = self.log;
                 self.model.update(|m| {
+                    m.protocol = settings.protocol;
                     m.connecting(settings.url.trim(), settings.client_id.trim(), &mut log)
                 });
             }
@@ -85,13 +95,29 @@ impl ClientState {
     /// message changes no signal (the log batches its own re-render per frame).
     fn on_event(&self, event: ClientEvent) {
         let mut log = self.log;
+        let connected = matches!(event, ClientEvent::Session(Event::Connected { .. }));
+        if let ClientEvent::Session(Event::Message(m)) = &event {
+            if m.properties.correlation_data.is_some() {
+                let paired = self.requests.try_update_untracked(|r| {
+                    r.on_message(&m.topic, &m.payload, &m.properties, now())
+                        .is_some()
+                });
+                if paired == Some(true) {
+                    self.requests.notify();
+                }
+            }
+        }
         let Some(reaction) = self
             .model
             .try_update_untracked(|m| m.on_event(event, &mut log))
         else {
             return; // the page is being torn down
         };
-        if reaction.changed {
+        if connected {
+            let info = self.client.get_value().and_then(|c| c.connection_info());
+            self.model.update_untracked(|m| m.info = info);
+        }
+        if reaction.changed || connected {
             self.model.notify();
         }
         if reaction.closed {
@@ -99,8 +125,9 @@ impl ClientState {
         }
         self.follow_retry();
         if let Some(client) = self.connected() {
-            for (filter, qos) in reaction.restore {
-                if let Err(e) = client.subscribe(&filter, qos) {
+            for (subscription, properties) in reaction.restore {
+                let filter = subscription.filter.clone();
+                if let Err(e) = client.subscribe_with(subscription, properties) {
                     self.log.note(
                         Direction::Error,
                         format!("could not subscribe to '{filter}' again: {e}"),
@@ -149,9 +176,10 @@ impl ClientState {
             payload,
             qos,
             retain,
+            properties,
         } in messages
         {
-            if let Err(e) = self.publish(&topic, payload.to_vec(), qos, retain) {
+            if let Err(e) = self.publish_with(&topic, payload.to_vec(), qos, retain, properties) {
                 self.log.note(
                     Direction::Error,
                     format!("could not send '{topic}' again: {e}"),
@@ -182,10 +210,24 @@ impl ClientState {
     /// Adds a subscription to the list and sends it if connected.
     pub fn subscribe(&self, filter: &str, qos: QoS) -> Result<(), ClientError> {
         let filter = ClientModel::check_filter(filter)?;
+        self.subscribe_with(
+            Subscription::new(filter, qos),
+            SubscribeProperties::default(),
+        )
+    }
+
+    /// Adds a subscription with MQTT 5 options to the list and sends it if connected.
+    pub fn subscribe_with(
+        &self,
+        mut options: Subscription,
+        properties: SubscribeProperties,
+    ) -> Result<(), ClientError> {
+        options.filter = ClientModel::check_filter(&options.filter)?;
         if let Some(client) = self.connected() {
-            client.subscribe(&filter, qos)?;
+            client.subscribe_with(options.clone(), properties.clone())?;
         }
-        self.model.update(|m| m.add_subscription(filter, qos));
+        self.model
+            .update(|m| m.add_subscription_with(options, properties));
         Ok(())
     }
 
@@ -210,15 +252,30 @@ impl ClientState {
         qos: QoS,
         retain: bool,
     ) -> Result<(), ClientError> {
+        self.publish_with(topic, payload, qos, retain, PublishProperties::default())
+    }
+
+    /// [`Self::publish`] with MQTT 5 properties.
+    pub fn publish_with(
+        &self,
+        topic: &str,
+        payload: Vec<u8>,
+        qos: QoS,
+        retain: bool,
+        properties: PublishProperties,
+    ) -> Result<(), ClientError> {
         let client = self.client.get_value().ok_or(ClientError::NotConnected)?;
         let message = Queued {
             topic: topic.to_string(),
             payload: payload.into(),
             qos,
             retain,
+            properties,
         };
         if client.phase() == Phase::Connected {
-            return self.send(&client, message);
+            let pkid = self.send(&client, message)?;
+            self.model.update(|m| m.published(topic, pkid, false));
+            return Ok(());
         }
         mqtt_session::topic::validate_topic_name(topic)
             .map_err(mqtt_session::CommandError::InvalidTopic)?;
@@ -226,6 +283,7 @@ impl ClientState {
             .model
             .try_update(|m| m.queue_publish(message))
             .ok_or(ClientError::NotConnected)??;
+        self.model.update(|m| m.published(topic, None, true));
         self.log.note(
             Direction::Info,
             format!("not connected: '{topic}' queued ({place} in the offline queue)"),
@@ -233,14 +291,47 @@ impl ClientState {
         Ok(())
     }
 
-    fn send(&self, client: &MqttClient, message: Queued) -> Result<(), ClientError> {
+    /// Sends an MQTT 5 request: subscribes to the response topic first (if the list does not
+    /// have it), then publishes with the response topic and fresh correlation data.
+    pub fn send_request(
+        &self,
+        topic: &str,
+        response_topic: &str,
+        payload: Vec<u8>,
+        qos: QoS,
+    ) -> Result<(), ClientError> {
+        self.connected().ok_or(ClientError::NotConnected)?;
+        mqtt_session::topic::validate_topic_name(response_topic)
+            .map_err(mqtt_session::CommandError::InvalidTopic)?;
+        let listed = self
+            .model
+            .with_untracked(|m| m.subscriptions.iter().any(|r| r.filter == response_topic));
+        if !listed {
+            self.subscribe(response_topic, QoS::AtLeastOnce)?;
+        }
+        let tag = self.request_tag.get_value();
+        let correlation = self
+            .requests
+            .try_update(|r| r.next_correlation(&tag))
+            .unwrap_or_default();
+        let properties = Requests::request_properties(response_topic, &correlation);
+        self.publish_with(topic, payload, qos, false, properties)?;
+        self.requests.update(|r| r.sent(&correlation, topic, now()));
+        Ok(())
+    }
+
+    /// Publishes and logs one message; its packet id (QoS 1/2).
+    fn send(&self, client: &MqttClient, message: Queued) -> Result<Option<u16>, ClientError> {
         let Queued {
             topic,
             payload,
             qos,
             retain,
+            properties,
         } = message;
-        client.publish(&topic, payload.clone(), qos, retain)?;
+        let logged = (!properties.is_empty()).then(|| Box::new(properties.clone()));
+        let pkid = client.publish_with(&topic, payload.clone(), qos, retain, properties)?;
+        self.model.update_untracked(|m| m.track(&topic, pkid));
         self.log.push(
             Direction::Out,
             Body::Message {
@@ -248,9 +339,10 @@ impl ClientState {
                 qos,
                 retain,
                 payload,
+                properties: logged,
             },
         );
-        Ok(())
+        Ok(pkid)
     }
 }
 

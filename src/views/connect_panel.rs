@@ -1,9 +1,12 @@
 use leptos::prelude::*;
+use mqtt_session::ProtocolVersion;
 
 use super::client_state::ClientState;
 use super::prefs::{random_client_id, BrokerFields, BrokerPrefs};
+use super::property_fields::{ConnectV5Fields, ConnectionInfoView, WillFieldsView};
 use crate::state::client::parse_keep_alive;
 use crate::state::connection::ConnState;
+use crate::state::properties::{ConnectFields, WillFields};
 
 /// Broker URL, credentials and session options; connect and disconnect; the status line.
 #[component]
@@ -13,6 +16,8 @@ pub fn ConnectPanel() -> impl IntoView {
     let client_id = RwSignal::new(random_client_id("playground"));
     let keep_alive = RwSignal::new("60".to_string());
     let clean_session = RwSignal::new(true);
+    let v5_fields = RwSignal::new(ConnectFields::default());
+    let will_fields = RwSignal::new(WillFields::default());
 
     let model = state.model;
     let busy = move || model.with(|m| m.status.state.is_busy());
@@ -22,11 +27,23 @@ pub fn ConnectPanel() -> impl IntoView {
             Ok(secs) => secs,
             Err(e) => return state.failed_to_start(&e.to_string()),
         };
-        state.connect(prefs.settings(
+        let mut settings = prefs.settings(
             client_id.get_untracked(),
             keep_alive_secs,
             clean_session.get_untracked(),
-        ));
+        );
+        let v5 = settings.protocol == ProtocolVersion::V5;
+        if v5 {
+            match v5_fields.with_untracked(ConnectFields::to_properties) {
+                Ok(properties) => settings.properties = properties,
+                Err(e) => return state.failed_to_start(&e.to_string()),
+            }
+        }
+        match will_fields.with_untracked(|w| w.to_will(v5)) {
+            Ok(will) => settings.will = will,
+            Err(e) => return state.failed_to_start(&e.to_string()),
+        }
+        state.connect(settings);
     };
 
     view! {
@@ -66,6 +83,8 @@ pub fn ConnectPanel() -> impl IntoView {
                     />
                     <span>"Clean session"</span>
                 </label>
+                <ConnectV5Fields form=v5_fields />
+                <WillFieldsView form=will_fields />
                 <div class="actions">
                     <button
                         type="submit"
@@ -93,6 +112,7 @@ pub fn ConnectPanel() -> impl IntoView {
                 <span class="dot"></span>
                 <span class="text">{move || model.with(|m| m.status.text.clone())}</span>
             </p>
+            <ConnectionInfoView />
             <Show when=reconnecting>
                 <p class="reconnect row">
                     <span class="grow" data-testid="reconnect-countdown">

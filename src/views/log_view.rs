@@ -7,7 +7,7 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 use super::live_log::LiveLog;
-use crate::state::log::{Body, Direction, LogEntry, PayloadView};
+use crate::state::log::{property_lines, Body, Direction, LogEntry, PayloadView};
 
 /// Height of one row in CSS pixels; `style/main.css` uses the same number.
 const ROW_HEIGHT: f64 = 24.0;
@@ -38,8 +38,14 @@ impl Row {
                 qos,
                 retain,
                 payload,
+                properties,
             } => {
-                let meta = format!("Q{}{}", *qos as u8, if *retain { " R" } else { "" });
+                let meta = format!(
+                    "Q{}{}{}",
+                    *qos as u8,
+                    if *retain { " R" } else { "" },
+                    if properties.is_some() { " P" } else { "" }
+                );
                 (topic.clone(), meta, PayloadView::of(payload, ROW_PREVIEW))
             }
             Body::Note(text) => (
@@ -273,8 +279,8 @@ fn Detail(
                 {move || match detail() {
                     None => view! { <p class="hint">"This entry has left the log."</p> }.into_any(),
                     Some(entry) => {
-                        let (head, view) = match &entry.body {
-                            Body::Message { topic, qos, retain, payload } => {
+                        let (head, view, properties) = match &entry.body {
+                            Body::Message { topic, qos, retain, payload, properties } => {
                                 (
                                     format!(
                                         "{topic} · QoS {} · {}{} bytes",
@@ -283,10 +289,14 @@ fn Detail(
                                         payload.len(),
                                     ),
                                     PayloadView::of(payload, DETAIL_LIMIT),
+                                    properties.as_deref().map(property_lines).unwrap_or_default(),
                                 )
                             }
-                            Body::Note(text) => (String::new(), PayloadView::Text(text.clone())),
+                            Body::Note(text) => {
+                                (String::new(), PayloadView::Text(text.clone()), Vec::new())
+                            }
                         };
+                        let has_properties = !properties.is_empty();
                         let label = if view.is_hex() { "not UTF-8, shown as hex" } else { "" };
                         view! {
                             <div class="detail-head">
@@ -301,6 +311,21 @@ fn Detail(
                                     "×"
                                 </button>
                             </div>
+                            <Show when=move || has_properties>
+                                <dl class="properties" data-testid="log-detail-properties">
+                                    {properties
+                                        .iter()
+                                        .map(|(name, value)| {
+                                            view! {
+                                                <div data-testid="log-property" data-name=*name>
+                                                    <dt>{*name}</dt>
+                                                    <dd>{value.clone()}</dd>
+                                                </div>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </dl>
+                            </Show>
                             <pre class="detail-payload">{view.text().to_string()}</pre>
                         }
                             .into_any()

@@ -10,8 +10,10 @@ mod live_log;
 mod log_view;
 mod playground;
 mod prefs;
+mod property_fields;
 mod publish_panel;
 mod qos_select;
+mod request_panel;
 mod subscriptions_panel;
 
 pub use batched::Batched;
@@ -25,4 +27,5 @@ pub use playground::PlaygroundView;
 pub use prefs::{default_broker_url, random_client_id, BrokerFields, BrokerPrefs};
 pub use publish_panel::PublishPanel;
 pub use qos_select::{qos_from_str, QosSelect};
+pub use request_panel::RequestPanel;
 pub use subscriptions_panel::SubscriptionsPanel;

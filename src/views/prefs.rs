@@ -2,6 +2,7 @@
 //! the challenge alike. Nothing here is persisted: the password lives only in memory.
 
 use leptos::prelude::*;
+use mqtt_session::ProtocolVersion;
 
 use crate::driver::client::BrokerSettings;
 use crate::state::broker_url::{self, PageOrigin};
@@ -12,6 +13,8 @@ pub struct BrokerPrefs {
     pub url: RwSignal<String>,
     pub username: RwSignal<String>,
     pub password: RwSignal<String>,
+    /// MQTT 3.1.1 or 5, for every view.
+    pub protocol: RwSignal<ProtocolVersion>,
 }
 
 impl BrokerPrefs {
@@ -20,6 +23,7 @@ impl BrokerPrefs {
             url: RwSignal::new(default_broker_url()),
             username: RwSignal::new(String::new()),
             password: RwSignal::new(String::new()),
+            protocol: RwSignal::new(ProtocolVersion::V311),
         }
     }
 
@@ -32,13 +36,12 @@ impl BrokerPrefs {
         clean_session: bool,
     ) -> BrokerSettings {
         BrokerSettings {
-            url: self.url.get_untracked(),
-            client_id,
             username: self.username.get_untracked(),
             password: self.password.get_untracked(),
             keep_alive_secs,
             clean_session,
-            reconnect: true,
+            protocol: self.protocol.get_untracked(),
+            ..BrokerSettings::new(self.url.get_untracked(), client_id)
         }
     }
 }
@@ -86,6 +89,25 @@ pub fn BrokerFields() -> impl IntoView {
                 placeholder="ws://localhost:9001/mqtt"
                 bind:value=prefs.url
             />
+        </label>
+        <label>
+            <span>"MQTT version"</span>
+            <select
+                data-testid="connect-protocol"
+                title="MQTT 5 adds reason codes (why a publish or subscription was refused), message properties, subscription options and request/response. The lab's embedded broker speaks 3.1.1 only."
+                on:change=move |ev| {
+                    let version = if event_target_value(&ev) == "5" {
+                        ProtocolVersion::V5
+                    } else {
+                        ProtocolVersion::V311
+                    };
+                    prefs.protocol.set(version);
+                }
+                prop:value=move || prefs.protocol.get().to_string()
+            >
+                <option value="3.1.1">"3.1.1"</option>
+                <option value="5">"5"</option>
+            </select>
         </label>
         <label>
             <span>"User name"</span>

@@ -1,8 +1,11 @@
 use leptos::prelude::*;
-use mqtt_session::QoS;
+use mqtt_session::{PublishProperties, QoS};
 
 use super::client_state::ClientState;
+use super::property_fields::{is_v5, message_fields, PUBLISH_IDS};
 use super::QosSelect;
+use crate::state::client::PublishState;
+use crate::state::properties::MessageFields;
 
 /// Topic, payload, QoS and retain; publishes on submit (Ctrl+Enter in the payload).
 #[component]
@@ -13,16 +16,28 @@ pub fn PublishPanel() -> impl IntoView {
     let qos = RwSignal::new(QoS::AtMostOnce);
     let retain = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let fields = RwSignal::new(MessageFields::default());
+    let v5 = is_v5();
 
     let publish = move || {
-        let result = state.publish(
+        let properties = if v5() {
+            match fields.with_untracked(MessageFields::to_properties) {
+                Ok(properties) => properties,
+                Err(e) => return error.set(Some(e.to_string())),
+            }
+        } else {
+            PublishProperties::default()
+        };
+        let result = state.publish_with(
             topic.get_untracked().trim(),
             payload.get_untracked().into_bytes(),
             qos.get_untracked(),
             retain.get_untracked(),
+            properties,
         );
         error.set(result.err().map(|e| e.to_string()));
     };
+    let outcome = move || state.model.with(|m| m.last_publish.clone());
 
     view! {
         <section class="panel publish">
@@ -52,6 +67,12 @@ pub fn PublishPanel() -> impl IntoView {
                         }
                     }
                 ></textarea>
+                <Show when=v5>
+                    <details class="options" data-testid="publish-properties">
+                        <summary>"MQTT 5 properties"</summary>
+                        {message_fields(fields, PUBLISH_IDS)}
+                    </details>
+                </Show>
                 <div class="row">
                     <QosSelect value=qos testid="publish-qos" />
                     <label class="check">
@@ -69,6 +90,28 @@ pub fn PublishPanel() -> impl IntoView {
                     {move || error.get().unwrap_or_default()}
                 </p>
             </Show>
+            {move || {
+                outcome()
+                    .map(|last| {
+                        let state = match last.state {
+                            PublishState::SentAtMostOnce => "sent",
+                            PublishState::Awaiting => "awaiting",
+                            PublishState::Delivered(_) => "delivered",
+                            PublishState::Refused(_) => "refused",
+                            PublishState::Queued => "queued",
+                        };
+                        view! {
+                            <p
+                                class=format!("publish-outcome {state}")
+                                data-testid="publish-outcome"
+                                data-state=state
+                                role="status"
+                            >
+                                {last.text()}
+                            </p>
+                        }
+                    })
+            }}
             <Show when=move || state.model.with(|m| !m.abandoned.is_empty())>
                 <div class="row abandoned form-error" role="alert">
                     <span class="grow">

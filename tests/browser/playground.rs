@@ -195,6 +195,11 @@ async fn the_namespace_is_enforced_by_mosquitto_and_reported_as_not_by_the_lab()
         text_if_any(&p, "probe-verdict").starts_with("Enforced")
     })
     .await;
+    let verdict = text_of(&p, "probe-verdict");
+    assert!(
+        verdict.contains("MQTT 3.1.1 has no negative acknowledgement"),
+        "{verdict}"
+    );
 
     let (root, _m) = mount(lab_url());
     type_into(&root, "connect-username", "alice");
@@ -204,6 +209,38 @@ async fn the_namespace_is_enforced_by_mosquitto_and_reported_as_not_by_the_lab()
         text_if_any(&p, "probe-verdict").starts_with("Not enforced")
     })
     .await;
+}
+
+/// Under MQTT 5 the verdict comes from the broker's own answer: mosquitto's ACL refuses
+/// alice's publish into bob's namespace with PUBACK 0x87, and the page says so.
+#[wasm_bindgen_test]
+async fn under_mqtt5_the_probe_reports_the_brokers_refusal() {
+    let (root, _m) = mount(mosquitto_url());
+    choose(&root, "connect-protocol", "5");
+    type_into(&root, "connect-username", "alice");
+    type_into(&root, "connect-password", "alice-password");
+    let p = panel(&root, "auth");
+    type_into(&p, "probe-user", "bob");
+    click(&p, "action-probe");
+    until("the probe's verdict", 15.0, || {
+        !matches!(text_if_any(&p, "probe-verdict").as_str(), "" | "probing…")
+    })
+    .await;
+    let verdict = text_of(&p, "probe-verdict");
+    assert!(verdict.contains("not authorized"), "{verdict}");
+    assert!(
+        verdict.starts_with(
+            "Enforced: the broker refused the publish into /iot/user/bob/sensor/temperature: \
+             0x87 not authorized"
+        ),
+        "{verdict}"
+    );
+    assert!(!verdict.contains("3.1.1"), "{verdict}");
+    assert!(
+        all_by_testid(&p, "endpoint-problem").is_empty(),
+        "{}",
+        text_if_any(&p, "endpoint-problem")
+    );
 }
 
 #[wasm_bindgen_test]

@@ -58,13 +58,12 @@ pub fn unique(prefix: &str) -> String {
 
 pub fn settings(url: &str, user: Option<(&str, &str)>) -> BrokerSettings {
     BrokerSettings {
-        url: url.to_string(),
-        client_id: unique("c").replace('/', "-"),
         username: user.map(|u| u.0.to_string()).unwrap_or_default(),
         password: user.map(|u| u.1.to_string()).unwrap_or_default(),
         keep_alive_secs: 30,
         clean_session: true,
         reconnect: false,
+        ..BrokerSettings::new(url, unique("c").replace('/', "-"))
     }
 }
 

@@ -3,7 +3,8 @@
 //! The `xtask` alias lives in `.cargo/config.toml`. Commands:
 //! - `setup [--browser]`: install the missing toolchain pieces (idempotent);
 //! - `dev [--open] [--no-setup]`: build the app and serve it from the lab, with `trunk watch`;
-//! - `test [--skip-lint] [--only-browser] [--no-setup]`: every check and test, as CI runs them;
+//! - `test [--skip-lint] [--only-browser] [--no-setup] [--filter NAME]`: every check and test,
+//!   as CI runs them (`--filter`: only the browser tests whose name contains NAME);
 //! - `dist`: the release build in dist/, checked in a browser;
 //! - `bench`: the session's native throughput and the page's flood benchmark (prints numbers);
 //! - `fuzz [--inputs N] [--seed S] [--trace]`: the session's long fuzz run (release).
@@ -38,6 +39,8 @@ commands:
       --skip-lint     skip fmt and both clippy runs
       --only-browser  only start the brokers and run the browser tests
       --no-setup      skip the setup check
+      --filter NAME   run only the browser tests whose name contains NAME (the other steps
+                      still run unless --only-browser)
   dist                release build of the app into dist/ (with a working wasm-opt), checked
                       in headless Chromium when installed
   bench               print benchmark numbers: session throughput (native) and a 50,000

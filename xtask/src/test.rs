@@ -26,9 +26,10 @@ const MOSQUITTO_PASSWORD: &str = "i_make_mqtt_cool";
 pub(crate) const LAB_START_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub fn run(flags: &[String]) -> Res {
+    let (filter, flags) = take_filter(flags)?;
     let [skip_lint, only_browser, no_setup] = parse_flags(
         "test",
-        flags,
+        &flags,
         ["--skip-lint", "--only-browser", "--no-setup"],
     )?;
     catch_signals();
@@ -38,6 +39,7 @@ pub fn run(flags: &[String]) -> Res {
         !(skip_lint || only_browser),
         only_browser,
         no_setup,
+        filter.as_deref(),
     );
     steps.summary();
     match &result {
@@ -47,7 +49,33 @@ pub fn run(flags: &[String]) -> Res {
     result
 }
 
-fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) -> Res {
+/// `--filter NAME` (the one flag with a value): only the browser tests whose name contains
+/// NAME run (wasm-bindgen-test's substring filter); the other flags are left as they came.
+fn take_filter(flags: &[String]) -> Res<(Option<String>, Vec<String>)> {
+    let mut filter = None;
+    let mut rest = Vec::new();
+    let mut flags = flags.iter();
+    while let Some(flag) = flags.next() {
+        if flag == "--filter" {
+            let name = flags
+                .next()
+                .filter(|n| !n.starts_with("--"))
+                .ok_or("`--filter` needs a test name (or part of one)")?;
+            filter = Some(name.clone());
+        } else {
+            rest.push(flag.clone());
+        }
+    }
+    Ok((filter, rest))
+}
+
+fn all_steps(
+    steps: &mut Steps,
+    lint: bool,
+    only_browser: bool,
+    no_setup: bool,
+    filter: Option<&str>,
+) -> Res {
     let root = repo_root();
     let cargo_cmd = |args: &[&str]| {
         let mut cmd = Command::new(cargo());
@@ -179,6 +207,9 @@ fn all_steps(steps: &mut Steps, lint: bool, only_browser: bool, no_setup: bool) 
     steps.run("browser tests", || {
         // The library's unit tests and the browser suite; not the flood benchmark.
         let mut cmd = browser_test_command(&root, &env, &["--lib", "--test", "browser"])?;
+        if let Some(name) = filter {
+            cmd.args(["--", name]);
+        }
         proc::run(&mut cmd).map_err(|e| with_logs(e, &mut lab, &mut mosquitto))
     })?;
     drop((service, lab, mosquitto));

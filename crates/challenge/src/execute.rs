@@ -239,6 +239,7 @@ mod tests {
             retain: false,
             dup: false,
             pkid: 0,
+            properties: Default::default(),
         };
         server.handle_message(now, &login);
         let mut mqtt = Recorder {

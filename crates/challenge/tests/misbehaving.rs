@@ -145,7 +145,10 @@ fn a_refused_uuid_subscription_fails_without_logging_in() {
     let mut s = Script::new(ClientConfig::new(USER));
     s.connect();
     s.take_actions();
-    s.suback("12345/UUID", SubscribeResult::Refused);
+    s.suback(
+        "12345/UUID",
+        SubscribeResult::Refused(mqtt_session::ReasonCode::UNSPECIFIED_ERROR),
+    );
     assert!(s.take_publishes().is_empty());
     let failure = s.failure().expect("failed");
     assert!(failure.starts_with("the broker refused the subscription to 12345/UUID"));
@@ -155,7 +158,10 @@ fn a_refused_uuid_subscription_fails_without_logging_in() {
 fn a_refused_unique_id_subscription_fails() {
     let mut s = Script::logged_in();
     s.message("12345/UUID", UNIQUE_ID);
-    s.suback(UNIQUE_ID, SubscribeResult::Refused);
+    s.suback(
+        UNIQUE_ID,
+        SubscribeResult::Refused(mqtt_session::ReasonCode::UNSPECIFIED_ERROR),
+    );
     assert!(matches!(
         s.client.phase(),
         Phase::Failed(Failure::SubscriptionRefused { filter }) if filter == UNIQUE_ID
@@ -292,6 +298,7 @@ fn messages_on_other_topics_are_left_to_the_caller() {
         retain: false,
         dup: false,
         pkid: 0,
+        properties: Default::default(),
     }));
     assert!(s.take_events().is_empty());
     assert!(s.take_actions().is_empty());

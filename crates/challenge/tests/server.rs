@@ -47,6 +47,7 @@ impl Script {
             retain: false,
             dup: false,
             pkid: 1,
+            properties: Default::default(),
         };
         self.server.handle_message(self.now, &message);
         self.drain();

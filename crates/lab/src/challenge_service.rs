@@ -200,7 +200,7 @@ impl<L: FnMut(ServiceEvent)> ServiceHandler<L> {
         results: &[(String, SubscribeResult)],
     ) {
         for (filter, result) in results {
-            if *result == SubscribeResult::Refused {
+            if matches!(result, SubscribeResult::Refused(_)) {
                 let filter = filter.clone();
                 self.fail_to_start(ServiceError::Refused { filter });
                 return session.disconnect(now);

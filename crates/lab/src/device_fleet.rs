@@ -125,6 +125,7 @@ where
             payload: will.payload.into(),
             qos: will.qos,
             retain: will.retain,
+            properties: Default::default(),
         });
         let client = MqttTcpClient::new(addr, options).map_err(|error| FleetError::Options {
             device: id.clone(),

@@ -1,9 +1,10 @@
 //! What the session hands back to its caller.
 
 use bytes::Bytes;
-use mqttbytes::QoS;
 
 use crate::error::CloseReason;
+use crate::packet::{PublishProperties, QoS};
+use crate::reason::ReasonCode;
 use crate::resume::Abandoned;
 use crate::time::Instant;
 
@@ -81,6 +82,40 @@ pub struct Message {
     pub dup: bool,
     /// Zero for QoS 0.
     pub pkid: u16,
+    /// MQTT 5 properties as received (empty under 3.1.1). A topic alias is already
+    /// resolved into `topic`; `properties.topic_alias` tells it was used.
+    pub properties: PublishProperties,
+}
+
+/// MQTT 5: the broker's answer to an outgoing QoS 1/2 message said more than "success"
+/// (e.g. PUBACK 0x87 "not authorized", or 0x10 "no matching subscribers").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishOutcome {
+    /// The id `publish` returned.
+    pub pkid: u16,
+    /// 0x80 and above: the broker refused the message, which is done (not delivered).
+    pub reason: ReasonCode,
+    pub reason_string: Option<String>,
+}
+
+impl core::fmt::Display for PublishOutcome {
+    /// "message 7: 0x87 not authorized: … (\"reason string\")"
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let verb = if self.reason.is_failure() {
+            "refused"
+        } else {
+            "accepted"
+        };
+        write!(
+            f,
+            "the broker {verb} message {}: {}",
+            self.pkid, self.reason
+        )?;
+        if let Some(text) = &self.reason_string {
+            write!(f, " (\"{text}\")")?;
+        }
+        Ok(())
+    }
 }
 
 /// The broker's answer for one filter of a SUBSCRIBE.
@@ -88,8 +123,9 @@ pub struct Message {
 pub enum SubscribeResult {
     /// Granted, at this maximum QoS (may be lower than asked).
     Granted(QoS),
-    /// Return code 0x80: the broker refused this filter (often an ACL).
-    Refused,
+    /// The broker refused this filter (often an ACL): 0x80 under MQTT 3.1.1, the MQTT 5
+    /// reason code otherwise.
+    Refused(ReasonCode),
 }
 
 /// Events for the application, in the order they happened.
@@ -101,8 +137,11 @@ pub enum Event {
     /// (method B of [MQTT-4.3.3-2]'s figure: the id is kept until PUBREL so a DUP
     /// resend is not delivered twice).
     Message(Message),
-    /// A QoS 1 message got its PUBACK, or a QoS 2 message its PUBCOMP.
+    /// A QoS 1 message got its PUBACK, or a QoS 2 message its PUBCOMP (without failure).
     Delivered { pkid: u16, qos: QoS },
+    /// MQTT 5: an acknowledgement with a reason other than plain success. A failure
+    /// (0x80 and above) ends the message: no `Delivered` follows.
+    PublishOutcome(PublishOutcome),
     /// An outgoing QoS 1/2 message that will never be completed: its session ended
     /// (clean session) or the broker kept none. It carries all it takes to publish it
     /// again; its `Display` is a sentence for the log.

@@ -21,16 +21,25 @@
 //! ```
 
 use crate::error::ProtocolError;
+use crate::packet::ProtocolVersion;
 
 /// Checks one complete frame (`frame` holds exactly one packet, fixed header included).
-/// Packet types 0 and 15 are left to mqttbytes, which names them.
-pub(crate) fn check_frame(frame: &[u8]) -> Result<(), ProtocolError> {
+/// Packet type 0 (and 15 under MQTT 3.1.1, which has no AUTH) is left to mqttbytes,
+/// which names it.
+pub(crate) fn check_frame(version: ProtocolVersion, frame: &[u8]) -> Result<(), ProtocolError> {
     let Some(&byte1) = frame.first() else {
         return Ok(());
     };
-    let Some((packet, expected_flags, expected_length)) = rules(byte1 >> 4) else {
+    if version == ProtocolVersion::V311 && byte1 >> 4 == 15 {
+        return Ok(());
+    }
+    let Some((packet, expected_flags, mut expected_length)) = rules(byte1 >> 4) else {
         return Ok(());
     };
+    // MQTT 5 acknowledgements and DISCONNECT may carry a reason code and properties.
+    if version == ProtocolVersion::V5 && !matches!(packet, "PINGREQ" | "PINGRESP") {
+        expected_length = None;
+    }
     let flags = byte1 & 0x0F;
     match expected_flags {
         // "Where a flag bit is marked as "Reserved" in Table 2.2 - Flag Bits, it is
@@ -90,6 +99,7 @@ fn rules(packet_type: u8) -> Option<(&'static str, Option<u8>, Option<usize>)> {
         12 => ("PINGREQ", Some(0), Some(0)),
         13 => ("PINGRESP", Some(0), Some(0)),
         14 => ("DISCONNECT", Some(0), Some(0)),
+        15 => ("AUTH", Some(0), None),
         _ => return None,
     })
 }
@@ -107,19 +117,26 @@ mod tests {
             &[0xd0, 0x00],
             &[0x3d, 0x03, 0x00, 0x01, b'a'],
         ] {
-            assert_eq!(check_frame(frame), Ok(()), "{frame:02x?}");
+            assert_eq!(
+                check_frame(ProtocolVersion::V311, frame),
+                Ok(()),
+                "{frame:02x?}"
+            );
         }
     }
 
     #[test]
     fn the_remaining_length_is_measured_past_a_multi_byte_header() {
         // PUBACK whose remaining length 2 is written in two bytes (0x82 0x00).
-        assert_eq!(check_frame(&[0x40, 0x82, 0x00, 0x00, 0x01]), Ok(()));
+        assert_eq!(
+            check_frame(ProtocolVersion::V311, &[0x40, 0x82, 0x00, 0x00, 0x01]),
+            Ok(())
+        );
         // PUBACK with a two-byte remaining length of 128.
         let mut frame = vec![0x40, 0x80, 0x01];
         frame.resize(3 + 128, 0x00);
         assert_eq!(
-            check_frame(&frame),
+            check_frame(ProtocolVersion::V311, &frame),
             Err(ProtocolError::RemainingLength {
                 packet: "PUBACK",
                 length: 128,

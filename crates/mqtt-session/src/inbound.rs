@@ -1,10 +1,10 @@
 //! Handling of each packet the broker sends, phase by phase.
 
-use mqttbytes::v4::{self, ConnectReturnCode, Packet, SubscribeReasonCode};
-use mqttbytes::QoS;
-
+use crate::connection_info::ConnectionInfo;
 use crate::error::{CloseReason, ConnectRefusal, ProtocolError};
-use crate::event::{Direction, Event, Message, PacketKind, SubscribeResult};
+use crate::event::{Direction, Event, Message, PacketKind, PublishOutcome, SubscribeResult};
+use crate::packet::{Ack, ConnAck, Packet, ProtocolVersion, Publish, QoS, SubAck};
+use crate::reason::ReasonCode;
 use crate::session::{Phase, Session};
 use crate::store::OutgoingStage;
 use crate::time::Instant;
@@ -15,8 +15,20 @@ impl Session {
         let Some(phase) = self.link.as_ref().map(|l| l.phase) else {
             return;
         };
+        let v5 = self.options.protocol == ProtocolVersion::V5;
         match (phase, packet) {
-            (Phase::AwaitingConnAck, Packet::ConnAck(ack)) => self.on_connack(now, ack),
+            (Phase::AwaitingConnAck, Packet::ConnAck(ack)) => self.on_connack(now, *ack),
+            (_, Packet::Auth(reason)) if v5 => {
+                self.close(CloseReason::Protocol(ProtocolError::UnexpectedAuth(reason)));
+            }
+            (Phase::AwaitingConnAck | Phase::Connected, Packet::Disconnect(d)) if v5 => {
+                self.trace(Direction::Received, PacketKind::Disconnect);
+                self.close(CloseReason::ServerDisconnect {
+                    reason: d.reason,
+                    reason_string: d.properties.reason_string,
+                    server_reference: d.server_reference,
+                });
+            }
             // [MQTT-3.2.0-1]: the first packet from the server must be CONNACK.
             (Phase::AwaitingConnAck, other) => {
                 self.unexpected(&other, "waiting for CONNACK");
@@ -24,49 +36,27 @@ impl Session {
             (Phase::Connected, Packet::Publish(publish)) => self.on_publish(now, publish),
             (Phase::Connected, Packet::PubAck(ack)) => {
                 self.trace(Direction::Received, PacketKind::PubAck(ack.pkid));
-                self.finish_publish(now, ack.pkid, OutgoingStage::AwaitingPubAck, "PUBACK");
+                self.finish_publish(now, ack, OutgoingStage::AwaitingPubAck, "PUBACK");
             }
-            (Phase::Connected, Packet::PubRec(rec)) => {
-                self.trace(Direction::Received, PacketKind::PubRec(rec.pkid));
-                if self.store.publish_received(rec.pkid) {
-                    let rel = Packet::PubRel(v4::PubRel::new(rec.pkid));
-                    self.send(now, &rel, PacketKind::PubRel(rec.pkid));
-                } else if self.store.outgoing_stage(rec.pkid)
-                    == Some(OutgoingStage::AwaitingPubComp)
-                {
-                    // A resent PUBREC: answer again with PUBREL [MQTT-4.3.3-1].
-                    let rel = Packet::PubRel(v4::PubRel::new(rec.pkid));
-                    self.send(now, &rel, PacketKind::PubRel(rec.pkid));
-                } else {
-                    self.warn(format!(
-                        "PUBREC for packet {} which is not a QoS 2 message in flight; ignored",
-                        rec.pkid
-                    ));
-                }
-            }
+            (Phase::Connected, Packet::PubRec(rec)) => self.on_pubrec(now, rec),
             (Phase::Connected, Packet::PubComp(comp)) => {
                 self.trace(Direction::Received, PacketKind::PubComp(comp.pkid));
-                self.finish_publish(now, comp.pkid, OutgoingStage::AwaitingPubComp, "PUBCOMP");
+                self.finish_publish(now, comp, OutgoingStage::AwaitingPubComp, "PUBCOMP");
             }
             (Phase::Connected, Packet::PubRel(rel)) => {
                 self.trace(Direction::Received, PacketKind::PubRel(rel.pkid));
                 // Always answer PUBREL with PUBCOMP, even for an id we no longer hold
-                // (a resend after our PUBCOMP was lost) [MQTT-4.3.3-2].
-                self.store.release_qos2(rel.pkid);
-                let comp = Packet::PubComp(v4::PubComp::new(rel.pkid));
-                self.send(now, &comp, PacketKind::PubComp(rel.pkid));
+                // (a resend after our PUBCOMP was lost) [MQTT-4.3.3-2]; MQTT 5 says so
+                // with reason 0x92 "packet identifier not found".
+                let known = self.store.release_qos2(rel.pkid);
+                let mut comp = Ack::success(rel.pkid);
+                if v5 && !known {
+                    comp.reason = ReasonCode(0x92);
+                }
+                self.send(now, &Packet::PubComp(comp), PacketKind::PubComp(rel.pkid));
             }
             (Phase::Connected, Packet::SubAck(ack)) => self.on_suback(ack),
-            (Phase::Connected, Packet::UnsubAck(ack)) => {
-                self.trace(Direction::Received, PacketKind::UnsubAck(ack.pkid));
-                match self.store.finish_unsubscribe(ack.pkid) {
-                    Some(filters) => self.emit(Event::Unsubscribed {
-                        pkid: ack.pkid,
-                        filters,
-                    }),
-                    None => self.warn(format!("UNSUBACK for unknown packet {}; ignored", ack.pkid)),
-                }
-            }
+            (Phase::Connected, Packet::UnsubAck(ack)) => self.on_unsuback(ack),
             (Phase::Connected, Packet::PingResp) => {
                 self.trace(Direction::Received, PacketKind::PingResp);
                 if let Some(link) = self.link.as_mut() {
@@ -80,23 +70,33 @@ impl Session {
         }
     }
 
-    fn on_connack(&mut self, now: Instant, ack: v4::ConnAck) {
+    fn on_connack(&mut self, now: Instant, ack: ConnAck) {
         self.trace(Direction::Received, PacketKind::ConnAck);
-        let refusal = match ack.code {
-            ConnectReturnCode::Success => None,
-            ConnectReturnCode::RefusedProtocolVersion => {
-                Some(ConnectRefusal::UnacceptableProtocolVersion)
+        if ack.reason != ReasonCode::SUCCESS {
+            let p = &ack.properties;
+            if let Some(text) = &p.reason_string {
+                self.warn(format!("the broker's reason: \"{text}\""));
             }
-            ConnectReturnCode::BadClientId => Some(ConnectRefusal::IdentifierRejected),
-            ConnectReturnCode::ServiceUnavailable => Some(ConnectRefusal::ServerUnavailable),
-            ConnectReturnCode::BadUserNamePassword => Some(ConnectRefusal::BadUserNameOrPassword),
-            ConnectReturnCode::NotAuthorized => Some(ConnectRefusal::NotAuthorized),
-        };
-        if let Some(refusal) = refusal {
+            if let Some(server) = &p.server_reference {
+                self.warn(format!("the broker points to another server: {server}"));
+            }
+            let refusal = ConnectRefusal::from_reason(ack.reason);
             return self.close(CloseReason::Refused(refusal));
         }
+        if let Some(id) = ack.properties.assigned_client_identifier.clone() {
+            self.set_assigned_client_id(id);
+        }
+        self.session_expiry_in_force = ack.properties.session_expiry_interval;
+        let info = ConnectionInfo {
+            protocol: self.options.protocol,
+            session_present: ack.session_present,
+            properties: ack.properties,
+            requested_keep_alive: self.options.keep_alive_secs(),
+            requested_session_expiry: self.options.session_expiry(),
+        };
         if let Some(link) = self.link.as_mut() {
             link.phase = Phase::Connected;
+            link.info = Some(Box::new(info));
         }
         self.emit(Event::Connected {
             session_present: ack.session_present,
@@ -104,7 +104,12 @@ impl Session {
         self.resume(now, ack.session_present);
     }
 
-    fn on_publish(&mut self, now: Instant, publish: v4::Publish) {
+    fn on_publish(&mut self, now: Instant, mut publish: Publish) {
+        if let Some(alias) = publish.properties.topic_alias {
+            if let Err(error) = self.resolve_alias(alias, &mut publish.topic) {
+                return self.close(CloseReason::Protocol(error));
+            }
+        }
         // The broker's topic is checked like our own before anything is acknowledged or
         // delivered: no U+0000 [MQTT-1.5.3-2] ("If a receiver (Server or Client) receives
         // a Control Packet containing U+0000 it MUST close the Network Connection"), no
@@ -116,53 +121,128 @@ impl Session {
         let deliver = match publish.qos {
             QoS::AtMostOnce => true,
             QoS::AtLeastOnce => {
-                let ack = Packet::PubAck(v4::PubAck::new(pkid));
-                self.send(now, &ack, PacketKind::PubAck(pkid));
+                self.send(
+                    now,
+                    &Packet::PubAck(Ack::success(pkid)),
+                    PacketKind::PubAck(pkid),
+                );
                 true
             }
             QoS::ExactlyOnce => {
                 // Deliver on first receipt; a DUP resend of an id still awaiting PUBREL
                 // is acknowledged again but not delivered twice [MQTT-4.3.3-2].
                 let first = self.store.receive_qos2(pkid);
-                let rec = Packet::PubRec(v4::PubRec::new(pkid));
-                self.send(now, &rec, PacketKind::PubRec(pkid));
+                self.send(
+                    now,
+                    &Packet::PubRec(Ack::success(pkid)),
+                    PacketKind::PubRec(pkid),
+                );
                 first
             }
         };
-        if deliver {
-            self.emit(Event::Message(Message {
-                topic: publish.topic,
-                payload: publish.payload,
-                qos: publish.qos,
-                retain: publish.retain,
-                dup: publish.dup,
-                pkid,
-            }));
+        if !deliver {
+            return;
+        }
+        if publish.properties.payload_format_indicator == Some(1)
+            && std::str::from_utf8(&publish.payload).is_err()
+        {
+            self.warn(format!(
+                "a message on '{}' is marked as UTF-8 text (payload format 1) but is not valid UTF-8",
+                publish.topic
+            ));
+        }
+        self.emit(Event::Message(Message {
+            topic: publish.topic,
+            payload: publish.payload,
+            qos: publish.qos,
+            retain: publish.retain,
+            dup: publish.dup,
+            pkid,
+            properties: publish.properties,
+        }));
+    }
+
+    /// MQTT 5 topic alias: a PUBLISH with a topic sets the alias, one without uses it.
+    /// Aliases belong to one connection and stay within the maximum CONNECT announced.
+    fn resolve_alias(&mut self, alias: u16, topic: &mut String) -> Result<(), ProtocolError> {
+        let max = self.options.properties.topic_alias_maximum.unwrap_or(0);
+        if alias == 0 || alias > max {
+            let why = if max == 0 {
+                "but this client allows none (topic alias maximum 0)"
+            } else {
+                "outside 1..topic alias maximum this client announced"
+            };
+            return Err(ProtocolError::TopicAlias { alias, why });
+        }
+        let Some(link) = self.link.as_mut() else {
+            return Ok(());
+        };
+        if topic.is_empty() {
+            match link.aliases.get(&alias) {
+                Some(known) => topic.clone_from(known),
+                None => {
+                    return Err(ProtocolError::TopicAlias {
+                        alias,
+                        why: "which it never set on this connection",
+                    })
+                }
+            }
+        } else {
+            link.aliases.insert(alias, topic.clone());
+        }
+        Ok(())
+    }
+
+    fn on_pubrec(&mut self, now: Instant, rec: Ack) {
+        self.trace(Direction::Received, PacketKind::PubRec(rec.pkid));
+        if rec.reason.is_failure() {
+            // [MQTT-4.3.3-...]: a PUBREC with a failure ends the QoS 2 exchange; no PUBREL.
+            return self.finish_publish(now, rec, OutgoingStage::AwaitingPubRec, "PUBREC");
+        }
+        if self.store.publish_received(rec.pkid) {
+            self.outcome_of(&rec);
+            let rel = Packet::PubRel(Ack::success(rec.pkid));
+            self.send(now, &rel, PacketKind::PubRel(rec.pkid));
+        } else if self.store.outgoing_stage(rec.pkid) == Some(OutgoingStage::AwaitingPubComp) {
+            // A resent PUBREC: answer again with PUBREL [MQTT-4.3.3-1].
+            let rel = Packet::PubRel(Ack::success(rec.pkid));
+            self.send(now, &rel, PacketKind::PubRel(rec.pkid));
+        } else {
+            self.warn(format!(
+                "PUBREC for packet {} which is not a QoS 2 message in flight; ignored",
+                rec.pkid
+            ));
         }
     }
 
-    fn on_suback(&mut self, ack: v4::SubAck) {
+    fn on_suback(&mut self, ack: SubAck) {
         self.trace(Direction::Received, PacketKind::SubAck(ack.pkid));
         let Some(filters) = self.store.finish_subscribe(ack.pkid) else {
             return self.warn(format!("SUBACK for unknown packet {}; ignored", ack.pkid));
         };
         // [MQTT-3.9.3-1]: one return code per filter, in order.
-        if filters.len() != ack.return_codes.len() {
+        if filters.len() != ack.reasons.len() {
             let error = ProtocolError::SubAckCountMismatch {
                 pkid: ack.pkid,
-                got: ack.return_codes.len(),
+                got: ack.reasons.len(),
                 want: filters.len(),
             };
             return self.close(CloseReason::Protocol(error));
         }
+        if let Some(text) = &ack.properties.reason_string {
+            self.warn(format!(
+                "SUBACK {}: the broker's reason: \"{text}\"",
+                ack.pkid
+            ));
+        }
         let mut results = Vec::with_capacity(filters.len());
-        for ((filter, _asked), code) in filters.into_iter().zip(ack.return_codes) {
-            let result = match code {
-                SubscribeReasonCode::Success(qos) => {
+        for ((filter, _asked), code) in filters.into_iter().zip(ack.reasons) {
+            let result = match QoS::from_u8(code.0) {
+                Some(qos) => {
                     self.store.record_subscription(filter.clone(), qos);
                     SubscribeResult::Granted(qos)
                 }
-                SubscribeReasonCode::Failure => SubscribeResult::Refused,
+                None => SubscribeResult::Refused(code),
             };
             results.push((filter, result));
         }
@@ -172,10 +252,44 @@ impl Session {
         });
     }
 
-    fn finish_publish(&mut self, now: Instant, pkid: u16, stage: OutgoingStage, packet: &str) {
+    fn on_unsuback(&mut self, ack: SubAck) {
+        self.trace(Direction::Received, PacketKind::UnsubAck(ack.pkid));
+        let Some(filters) = self.store.finish_unsubscribe(ack.pkid) else {
+            return self.warn(format!("UNSUBACK for unknown packet {}; ignored", ack.pkid));
+        };
+        // MQTT 5: one reason code per filter [MQTT-3.11.3-1]; 3.1.1 has none.
+        if self.options.protocol == ProtocolVersion::V5 {
+            if ack.reasons.len() != filters.len() {
+                let error = ProtocolError::ReasonCountMismatch {
+                    packet: "UNSUBACK",
+                    pkid: ack.pkid,
+                    got: ack.reasons.len(),
+                    want: filters.len(),
+                };
+                return self.close(CloseReason::Protocol(error));
+            }
+            for (filter, reason) in filters.iter().zip(&ack.reasons) {
+                if *reason != ReasonCode::SUCCESS {
+                    self.warn(format!("unsubscribe from '{filter}': {reason}"));
+                }
+            }
+        }
+        self.emit(Event::Unsubscribed {
+            pkid: ack.pkid,
+            filters,
+        });
+    }
+
+    /// PUBACK, PUBCOMP, or a failed PUBREC: the outgoing message is done, delivered or
+    /// refused by the broker.
+    fn finish_publish(&mut self, now: Instant, ack: Ack, stage: OutgoingStage, packet: &str) {
+        let pkid = ack.pkid;
         match self.store.finish_publish(pkid, stage) {
             Some(qos) => {
-                self.emit(Event::Delivered { pkid, qos });
+                self.outcome_of(&ack);
+                if !ack.reason.is_failure() {
+                    self.emit(Event::Delivered { pkid, qos });
+                }
                 self.release_queued(now);
             }
             None => self.warn(format!(
@@ -184,30 +298,23 @@ impl Session {
         }
     }
 
+    /// MQTT 5: reports an acknowledgement that says more than plain success.
+    fn outcome_of(&mut self, ack: &Ack) {
+        if ack.reason == ReasonCode::SUCCESS && ack.properties.reason_string.is_none() {
+            return;
+        }
+        self.emit(Event::PublishOutcome(PublishOutcome {
+            pkid: ack.pkid,
+            reason: ack.reason,
+            reason_string: ack.properties.reason_string.clone(),
+        }));
+    }
+
     fn unexpected(&mut self, packet: &Packet, expected: &'static str) {
         let error = ProtocolError::Unexpected {
-            packet: packet_name(packet),
+            packet: packet.name(),
             expected,
         };
         self.close(CloseReason::Protocol(error));
-    }
-}
-
-fn packet_name(packet: &Packet) -> &'static str {
-    match packet {
-        Packet::Connect(_) => "CONNECT",
-        Packet::ConnAck(_) => "CONNACK",
-        Packet::Publish(_) => "PUBLISH",
-        Packet::PubAck(_) => "PUBACK",
-        Packet::PubRec(_) => "PUBREC",
-        Packet::PubRel(_) => "PUBREL",
-        Packet::PubComp(_) => "PUBCOMP",
-        Packet::Subscribe(_) => "SUBSCRIBE",
-        Packet::SubAck(_) => "SUBACK",
-        Packet::Unsubscribe(_) => "UNSUBSCRIBE",
-        Packet::UnsubAck(_) => "UNSUBACK",
-        Packet::PingReq => "PINGREQ",
-        Packet::PingResp => "PINGRESP",
-        Packet::Disconnect => "DISCONNECT",
     }
 }

@@ -1,4 +1,4 @@
-//! A sans-IO MQTT 3.1.1 client session.
+//! A sans-IO MQTT 3.1.1 and 5.0 client session.
 //!
 //! This crate is the whole client side of the protocol and nothing else: it performs
 //! **no networking and reads no clock**. Bytes received, user commands, timeouts and
@@ -34,8 +34,19 @@
 //!
 //! State that must survive a reconnect (packet identifiers, messages in flight,
 //! subscriptions, QoS 2 ids awaiting PUBREL) lives in [`store`], apart from what belongs
-//! to one connection (receive buffer, keepalive deadlines) in the session's connection
-//! record. The codec (`mqttbytes`) is confined to [`codec`].
+//! to one connection (receive buffer, keepalive deadlines, topic aliases, what CONNACK
+//! said) in the session's connection record. The session works on its own packet types
+//! ([`packet`]); the codec (`mqttbytes`, v4 and v5) is confined to [`codec`].
+//!
+//! # MQTT 3.1.1 and 5.0
+//!
+//! [`ConnectOptions::protocol`] picks the wire version; the phases, QoS flows and resume
+//! rules are the same code. Under MQTT 5 the session also honours what CONNACK says
+//! (receive maximum, maximum QoS, retain available, maximum packet size, server keep
+//! alive, assigned client id, wildcard / shared / subscription-identifier availability;
+//! see [`ConnectionInfo`]), resolves inbound topic aliases, reports reason codes
+//! ([`Event::PublishOutcome`], [`SubscribeResult::Refused`], [`CloseReason`]) and sends
+//! DISCONNECT with a reason when it closes for a broker's error.
 //!
 //! Keep one `Session` for as long as the user means the same client, and hand it each new
 //! transport. With clean session off, a CONNACK with session present resends every
@@ -59,11 +70,14 @@
 
 pub mod codec;
 mod commands;
+mod connection_info;
 mod error;
 mod event;
 mod fixed_header;
 mod inbound;
 mod options;
+pub mod packet;
+mod reason;
 mod reconnect;
 mod resume;
 mod session;
@@ -72,12 +86,17 @@ pub mod store;
 mod time;
 pub mod topic;
 
+pub use connection_info::ConnectionInfo;
 pub use error::{CloseReason, CommandError, ConnectRefusal, OptionsError, ProtocolError};
-pub use event::{Direction, Event, Message, Output, PacketKind, SubscribeResult};
-pub use mqttbytes::QoS;
+pub use event::{Direction, Event, Message, Output, PacketKind, PublishOutcome, SubscribeResult};
 pub use options::{
     ConnectOptions, Credentials, LastWill, DEFAULT_MAX_INBOUND_PACKET, DEFAULT_MAX_INFLIGHT,
 };
+pub use packet::{
+    ConnAckProperties, ConnectProperties, ProtocolVersion, PublishProperties, QoS, RetainHandling,
+    SubscribeProperties, Subscription, UserProperty, WillProperties,
+};
+pub use reason::ReasonCode;
 pub use reconnect::{Reconnect, ReconnectOutput, ReconnectPolicy, ReconnectState, Stop};
 pub use resume::{AbandonReason, Abandoned};
 pub use session::{Phase, Session};

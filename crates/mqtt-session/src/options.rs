@@ -3,9 +3,9 @@
 use core::time::Duration;
 
 use bytes::Bytes;
-use mqttbytes::QoS;
 
 use crate::error::OptionsError;
+use crate::packet::{ConnectProperties, ProtocolVersion, QoS, WillProperties};
 use crate::topic::{validate_topic_name, MAX_STRING_LEN};
 
 /// Largest inbound packet accepted by default (remaining length, bytes).
@@ -21,7 +21,8 @@ pub const DEFAULT_MAX_INFLIGHT: usize = 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
     pub username: String,
-    /// MQTT 3.1.1 allows a password only together with a user name [MQTT-3.1.2-22].
+    /// MQTT 3.1.1 allows a password only together with a user name [MQTT-3.1.2-22];
+    /// MQTT 5 allows one alone (an empty `username` then sends none).
     pub password: Option<String>,
 }
 
@@ -32,12 +33,21 @@ pub struct LastWill {
     pub payload: Bytes,
     pub qos: QoS,
     pub retain: bool,
+    /// MQTT 5 only: will delay, message expiry, content type, response topic, correlation
+    /// data, user properties.
+    pub properties: WillProperties,
 }
 
 /// Everything CONNECT carries, plus the client's own limits and timeouts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectOptions {
+    /// MQTT 3.1.1 or 5.0 on the wire; the session behaves the same otherwise.
+    pub protocol: ProtocolVersion,
+    /// Empty: the broker assigns one (MQTT 5 reports it in CONNACK, and the session uses
+    /// it on later connections so the session can be resumed).
     pub client_id: String,
+    /// MQTT 5 calls it Clean Start; the session expiry decides whether the broker keeps
+    /// the session after the connection (see [`ConnectProperties`]).
     pub clean_session: bool,
     /// Keepalive interval; zero disables it [MQTT-3.1.2-10]. Whole seconds on the wire:
     /// a fraction is dropped (10.9 s is announced and pinged as 10 s), and a keepalive
@@ -57,12 +67,17 @@ pub struct ConnectOptions {
     /// `max_inflight_messages` (20 by default) mosquitto acknowledges QoS 2 messages from a
     /// 3.1.1 client but never delivers them. At least 1.
     pub max_inflight: usize,
+    /// MQTT 5 only: session expiry, receive maximum, topic alias maximum, problem
+    /// information, user properties. The session also announces `max_inbound_packet` as
+    /// its maximum packet size.
+    pub properties: ConnectProperties,
 }
 
 impl ConnectOptions {
     /// Options with the usual defaults: clean session, 60 s keepalive, 10 s timeouts.
     pub fn new(client_id: impl Into<String>) -> Self {
         Self {
+            protocol: ProtocolVersion::V311,
             client_id: client_id.into(),
             clean_session: true,
             keep_alive: Duration::from_secs(60),
@@ -72,6 +87,7 @@ impl ConnectOptions {
             ping_timeout: Duration::from_secs(10),
             max_inbound_packet: DEFAULT_MAX_INBOUND_PACKET,
             max_inflight: DEFAULT_MAX_INFLIGHT,
+            properties: ConnectProperties::default(),
         }
     }
 
@@ -88,7 +104,9 @@ impl ConnectOptions {
             return Err(OptionsError::KeepAliveTooLong(self.keep_alive.as_secs()));
         }
         if let Some(credentials) = &self.credentials {
-            if credentials.username.is_empty() {
+            if credentials.username.is_empty()
+                && (self.protocol == ProtocolVersion::V311 || credentials.password.is_none())
+            {
                 return Err(OptionsError::EmptyUsername);
             }
             let password_len = credentials.password.as_ref().map_or(0, String::len);
@@ -102,7 +120,52 @@ impl ConnectOptions {
                 return Err(OptionsError::WillPayloadTooLong(will.payload.len()));
             }
         }
+        if self.protocol == ProtocolVersion::V311 {
+            let will_properties = self.last_will.as_ref().map(|w| &w.properties);
+            if self.properties != ConnectProperties::default()
+                || will_properties.is_some_and(|p| *p != WillProperties::default())
+            {
+                return Err(OptionsError::NeedsMqtt5("CONNECT and will properties"));
+            }
+        }
+        if self.properties.receive_maximum == Some(0) {
+            return Err(OptionsError::ReceiveMaximumZero); // [MQTT-3.1.2-...]: 0 is an error
+        }
+        let strings = self.properties.user_properties.iter().chain(
+            self.last_will
+                .iter()
+                .flat_map(|w| w.properties.message.user_properties.iter()),
+        );
+        for (name, value) in strings {
+            if name.len() > MAX_STRING_LEN || value.len() > MAX_STRING_LEN {
+                return Err(OptionsError::UserPropertyTooLong);
+            }
+        }
+        // mqttbytes would write an over-long string with a wrong length prefix.
+        if let Some(will) = &self.last_will {
+            let m = &will.properties.message;
+            let too_long = m
+                .content_type
+                .iter()
+                .chain(&m.response_topic)
+                .map(String::len)
+                .chain(m.correlation_data.iter().map(Bytes::len))
+                .any(|len| len > MAX_STRING_LEN);
+            if too_long {
+                return Err(OptionsError::WillPropertyTooLong);
+            }
+        }
         Ok(())
+    }
+
+    /// The session expiry CONNECT announces under MQTT 5: the one set, else 0 with a clean
+    /// session and "never" without (MQTT 3.1.1's meaning of a persistent session).
+    pub fn session_expiry(&self) -> u32 {
+        match self.properties.session_expiry_interval {
+            Some(secs) => secs,
+            None if self.clean_session => 0,
+            None => u32::MAX,
+        }
     }
 
     /// Keepalive as it goes on the wire (whole seconds; validated to fit a `u16`).

@@ -37,6 +37,7 @@ use core::time::Duration;
 use splitmix::SplitMix64;
 
 use crate::error::{CloseReason, ConnectRefusal};
+use crate::reason::ReasonCode;
 use crate::time::Instant;
 
 /// How long to wait between attempts.
@@ -72,6 +73,10 @@ pub enum Stop {
     UserDisconnect,
     /// The broker refused in a way that retrying cannot change.
     Refused(ConnectRefusal),
+    /// MQTT 5: the broker closed the connection for a reason retrying would only repeat
+    /// (another client took the session over, this client is banned, the broker points
+    /// elsewhere).
+    Disconnected(ReasonCode),
 }
 
 impl core::fmt::Display for Stop {
@@ -82,6 +87,12 @@ impl core::fmt::Display for Stop {
                 write!(
                     f,
                     "not retrying: the broker refused the connection: {refusal}"
+                )
+            }
+            Stop::Disconnected(reason) => {
+                write!(
+                    f,
+                    "not retrying: the broker disconnected this client: {reason}"
                 )
             }
         }
@@ -285,6 +296,23 @@ fn stop_for(reason: &CloseReason) -> Option<Stop> {
             | ConnectRefusal::IdentifierRejected
             | ConnectRefusal::UnacceptableProtocolVersion),
         ) => Some(Stop::Refused(*refusal)),
+        // MQTT 5 codes that mean "do not come back as you are" (banned, bad
+        // authentication method, another server, a packet the broker cannot take).
+        CloseReason::Refused(refusal @ ConnectRefusal::Other(code))
+            if matches!(
+                code.0,
+                0x81 | 0x82 | 0x8A | 0x8C | 0x95 | 0x9A | 0x9B | 0x9C | 0x9D
+            ) =>
+        {
+            Some(Stop::Refused(*refusal))
+        }
+        // Reconnecting after a take-over would take the session back, and the other
+        // client would do the same: two tabs would disconnect each other forever.
+        CloseReason::ServerDisconnect { reason, .. }
+            if matches!(reason.0, 0x8A | 0x8E | 0x9C | 0x9D) =>
+        {
+            Some(Stop::Disconnected(*reason))
+        }
         // ServerUnavailable heals by itself; so may a dropped link, a timeout, and even
         // a broker that sent garbage (it may be restarted).
         _ => None,

@@ -15,11 +15,10 @@
 //! resends is acknowledged again but not delivered twice.
 
 use bytes::Bytes;
-use mqttbytes::v4::{self, Packet};
-use mqttbytes::QoS;
 
 use crate::event::{Event, PacketKind};
-use crate::session::Session;
+use crate::packet::{Ack, Packet, PublishProperties, QoS};
+use crate::session::{outgoing_publish, Session};
 use crate::store::OutgoingStage;
 use crate::time::Instant;
 
@@ -49,6 +48,8 @@ pub struct Abandoned {
     /// (PUBREC), which may or may not have forwarded it.
     pub stage: OutgoingStage,
     pub reason: AbandonReason,
+    /// Its MQTT 5 properties (empty under 3.1.1).
+    pub properties: PublishProperties,
 }
 
 impl core::fmt::Display for Abandoned {
@@ -76,6 +77,20 @@ impl core::fmt::Display for Abandoned {
 }
 
 impl Session {
+    /// Whether the broker drops the session when the connection ends: clean session under
+    /// MQTT 3.1.1 [MQTT-3.1.2-6]; a session expiry of 0 under MQTT 5 (the CONNACK's value
+    /// if it set one) [MQTT-3.1.2-...].
+    pub(crate) fn session_ends_with_connection(&self) -> bool {
+        match self.options.protocol {
+            crate::packet::ProtocolVersion::V311 => self.options.clean_session,
+            crate::packet::ProtocolVersion::V5 => {
+                self.session_expiry_in_force
+                    .unwrap_or(self.options.session_expiry())
+                    == 0
+            }
+        }
+    }
+
     /// CONNACK accepted the connection: resume the session or start a new one.
     pub(crate) fn resume(&mut self, now: Instant, session_present: bool) {
         if session_present && self.options.clean_session {
@@ -103,16 +118,13 @@ impl Session {
     fn resend(&mut self, now: Instant) {
         let (publishes, releases) = self.store.unacknowledged();
         for (pkid, message) in publishes {
-            let mut packet = v4::Publish::from_bytes(message.topic, message.qos, message.payload);
-            packet.retain = message.retain;
-            packet.pkid = pkid;
             // "The DUP flag MUST be set to 1 by the Client or Server when it attempts to
             // re-deliver a PUBLISH Packet" [MQTT-3.3.1-1].
-            packet.dup = true;
+            let packet = outgoing_publish(pkid, message, true);
             self.send_untraced(now, &Packet::Publish(packet));
         }
         for pkid in releases {
-            let rel = Packet::PubRel(v4::PubRel::new(pkid));
+            let rel = Packet::PubRel(Ack::success(pkid));
             self.send(now, &rel, PacketKind::PubRel(pkid));
         }
     }
@@ -129,6 +141,7 @@ impl Session {
                 retain: message.retain,
                 stage: message.stage,
                 reason,
+                properties: message.properties,
             };
             self.emit(Event::Abandoned(abandoned));
         }
@@ -137,7 +150,7 @@ impl Session {
     /// The connection ended (the link is already gone).
     pub(crate) fn connection_ended(&mut self) {
         self.store.forget_pending_subscriptions();
-        if self.options.clean_session {
+        if self.session_ends_with_connection() {
             self.discard_session(AbandonReason::CleanSessionEnded);
         }
     }

@@ -8,16 +8,18 @@
 //!              (refusal, protocol error, keepalive timeout, transport closed, disconnect)
 //! ```
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
 
 use bytes::Bytes;
-use mqttbytes::v4::{self, Packet};
 
 use crate::codec::{encode, Decoder};
+use crate::connection_info::ConnectionInfo;
 use crate::error::{CloseReason, CommandError, OptionsError};
 use crate::event::{Direction, Event, Output, PacketKind};
 use crate::options::ConnectOptions;
-use crate::store::Store;
+use crate::packet::{Connect, Disconnect, Packet, ProtocolVersion, Publish, Will};
+use crate::store::{Outgoing, Store};
 use crate::time::Instant;
 
 /// Largest remaining length MQTT's variable-length header can express [MQTT-2.2.3].
@@ -52,9 +54,13 @@ pub(crate) struct Link {
     last_received: Instant,
     /// Set while a PINGREQ waits for its PINGRESP.
     pub(crate) pingresp_deadline: Option<Instant>,
+    /// What CONNACK said (from CONNACK on).
+    pub(crate) info: Option<Box<ConnectionInfo>>,
+    /// MQTT 5 topic aliases the broker set on this connection [MQTT-3.3.2-...].
+    pub(crate) aliases: BTreeMap<u16, String>,
 }
 
-/// A sans-IO MQTT 3.1.1 client session. See the crate documentation for how to drive it.
+/// A sans-IO MQTT 3.1.1 / 5.0 client session. See the crate documentation for how to drive it.
 #[derive(Debug)]
 pub struct Session {
     pub(crate) options: ConnectOptions,
@@ -63,6 +69,11 @@ pub struct Session {
     transmits: VecDeque<Bytes>,
     events: VecDeque<Event>,
     trace_control_packets: bool,
+    /// The client id an MQTT 5 broker assigned (CONNECT with an empty one): later
+    /// connections use it, so that the session can be resumed.
+    assigned_client_id: Option<String>,
+    /// MQTT 5: the session expiry the last CONNACK put in force, if it set one.
+    pub(crate) session_expiry_in_force: Option<u32>,
 }
 
 impl Session {
@@ -76,6 +87,8 @@ impl Session {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             trace_control_packets: false,
+            assigned_client_id: None,
+            session_expiry_in_force: None,
         })
     }
 
@@ -92,6 +105,25 @@ impl Session {
     /// The options this session connects with.
     pub fn options(&self) -> &ConnectOptions {
         &self.options
+    }
+
+    /// What the broker said in CONNACK about this connection, while connected.
+    pub fn connection_info(&self) -> Option<&ConnectionInfo> {
+        self.link.as_ref()?.info.as_deref()
+    }
+
+    /// The client id CONNECT sends: the one in the options, or the one an MQTT 5 broker
+    /// assigned on an earlier connection.
+    pub fn client_id(&self) -> &str {
+        match (&self.assigned_client_id, self.options.client_id.is_empty()) {
+            (Some(assigned), true) => assigned,
+            _ => &self.options.client_id,
+        }
+    }
+
+    /// The protocol version on the wire.
+    pub fn protocol(&self) -> ProtocolVersion {
+        self.options.protocol
     }
 
     /// State that outlives a connection (subscriptions, messages in flight).
@@ -120,20 +152,39 @@ impl Session {
     pub fn handle_transport_open(&mut self, now: Instant) {
         self.link = Some(self.new_link(now, Phase::AwaitingConnAck));
         let o = &self.options;
-        let mut connect = v4::Connect::new(o.client_id.clone());
-        connect.keep_alive = o.keep_alive_secs();
-        connect.clean_session = o.clean_session;
-        connect.login = o
-            .credentials
-            .as_ref()
-            .map(|c| v4::Login::new(c.username.clone(), c.password.clone().unwrap_or_default()));
-        connect.last_will = o.last_will.as_ref().map(|w| v4::LastWill {
-            topic: w.topic.clone(),
-            message: w.payload.clone(),
-            qos: w.qos,
-            retain: w.retain,
-        });
-        self.send(now, &Packet::Connect(connect), PacketKind::Connect);
+        let v5 = o.protocol == ProtocolVersion::V5;
+        let mut properties = o.properties.clone();
+        if v5 {
+            properties.session_expiry_interval = Some(o.session_expiry()).filter(|secs| *secs != 0);
+        }
+        let credentials = o.credentials.as_ref();
+        let connect = Connect {
+            protocol: o.protocol,
+            client_id: self.client_id().to_string(),
+            clean_start: o.clean_session,
+            keep_alive: o.keep_alive_secs(),
+            username: credentials
+                .map(|c| c.username.clone())
+                .filter(|u| !u.is_empty() || !v5),
+            password: credentials.and_then(|c| c.password.clone()),
+            will: o.last_will.as_ref().map(|w| Will {
+                topic: w.topic.clone(),
+                payload: w.payload.clone(),
+                qos: w.qos,
+                retain: w.retain,
+                properties: w.properties.clone(),
+            }),
+            properties,
+            maximum_packet_size: v5
+                .then(|| u32::try_from(o.max_inbound_packet).ok())
+                .flatten()
+                .filter(|max| *max < MAX_REMAINING_LENGTH as u32),
+        };
+        self.send(
+            now,
+            &Packet::Connect(Box::new(connect)),
+            PacketKind::Connect,
+        );
     }
 
     /// Bytes arrived, cut anywhere: reassemble and handle every whole packet.
@@ -230,18 +281,26 @@ impl Session {
 
     // ----- internals shared with `inbound` -----
 
+    /// QoS 1/2 publishes that may be in flight at once: the client's own window, within
+    /// the broker's receive maximum (MQTT 5) [MQTT-4.9.0-2].
+    pub(crate) fn send_window(&self) -> usize {
+        let own = self.options.max_inflight.max(1);
+        match self.connection_info() {
+            Some(info) => own.min(usize::from(info.receive_maximum()).max(1)),
+            None => own,
+        }
+    }
+
     /// Sends queued publishes while the send window has room.
     pub(crate) fn release_queued(&mut self, now: Instant) {
         if self.phase() != Phase::Connected {
             return; // kept for the next connection
         }
-        while self.store.in_flight_publishes() < self.options.max_inflight.max(1) {
+        while self.store.in_flight_publishes() < self.send_window() {
             let Some((pkid, message)) = self.store.dequeue() else {
                 return;
             };
-            let mut packet = v4::Publish::from_bytes(message.topic, message.qos, message.payload);
-            packet.retain = message.retain;
-            packet.pkid = pkid;
+            let packet = outgoing_publish(pkid, message, false);
             self.send_untraced(now, &Packet::Publish(packet));
         }
     }
@@ -249,11 +308,13 @@ impl Session {
     fn new_link(&self, now: Instant, phase: Phase) -> Link {
         Link {
             phase,
-            decoder: Decoder::new(self.options.max_inbound_packet),
+            decoder: Decoder::for_version(self.options.protocol, self.options.max_inbound_packet),
             connack_deadline: now + self.options.connect_timeout,
             last_sent: now,
             last_received: now,
             pingresp_deadline: None,
+            info: None,
+            aliases: BTreeMap::new(),
         }
     }
 
@@ -261,7 +322,16 @@ impl Session {
     /// receiving, at the interval CONNECT announced (whole seconds).
     fn keepalive_deadline(&self) -> Option<Instant> {
         let link = self.link.as_ref()?;
-        let interval = self.options.keep_alive_interval()?;
+        let interval = match link
+            .info
+            .as_deref()
+            .and_then(|i| i.properties.server_keep_alive)
+        {
+            // [MQTT-3.2.2-21]: the client uses the broker's value instead of its own.
+            Some(0) => return None,
+            Some(secs) => Duration::from_secs(u64::from(secs)),
+            None => self.options.keep_alive_interval()?,
+        };
         Some(link.last_sent.min(link.last_received) + interval)
     }
 
@@ -279,7 +349,7 @@ impl Session {
     }
 
     pub(crate) fn send_untraced(&mut self, now: Instant, packet: &Packet) {
-        match encode(packet) {
+        match encode(self.options.protocol, packet) {
             Ok(bytes) => {
                 self.transmits.push_back(bytes);
                 if let Some(link) = self.link.as_mut() {
@@ -287,7 +357,7 @@ impl Session {
                 }
             }
             // Unreachable after validation; report rather than panic.
-            Err(e) => self.warn(format!("could not encode a packet: {e:?}")),
+            Err(e) => self.warn(format!("could not encode a packet: {}", e.0)),
         }
     }
 
@@ -308,8 +378,39 @@ impl Session {
     /// Ends the connection: drop per-connection state (and, with a clean session, the
     /// session), then tell the application. `Closed` is the connection's last event.
     pub(crate) fn close(&mut self, reason: CloseReason) {
+        // MQTT 5: tell the broker why before closing for its error [MQTT-4.13.1-1].
+        if let CloseReason::Protocol(error) = &reason {
+            if self.options.protocol == ProtocolVersion::V5 && self.phase() == Phase::Connected {
+                let disconnect = Disconnect::with_reason(error.reason_code());
+                let now = self
+                    .link
+                    .as_ref()
+                    .map_or(Instant::from_millis(0), |l| l.last_sent);
+                self.send(now, &Packet::Disconnect(disconnect), PacketKind::Disconnect);
+            }
+        }
         self.link = None;
         self.connection_ended();
         self.events.push_back(Event::Closed(reason));
+    }
+}
+
+/// A PUBLISH for an outgoing message of the store.
+pub(crate) fn outgoing_publish(pkid: u16, message: Outgoing, dup: bool) -> Publish {
+    Publish {
+        dup,
+        qos: message.qos,
+        retain: message.retain,
+        topic: message.topic,
+        pkid,
+        payload: message.payload,
+        properties: message.properties,
+    }
+}
+
+impl Session {
+    /// Remembers the client id an MQTT 5 broker assigned.
+    pub(crate) fn set_assigned_client_id(&mut self, id: String) {
+        self.assigned_client_id = Some(id);
     }
 }

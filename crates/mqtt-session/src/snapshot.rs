@@ -12,18 +12,24 @@
 //! e.g. base64 in `localStorage`). All integers are big-endian:
 //!
 //! ```text
-//! version u8 (= 1) │ last_pkid u16 │ next_seq u64
+//! version u8 (= 2) │ last_pkid u16 │ next_seq u64
 //! count u16 │ count × { pkid u16 │ sent u64 │ released u64 │ stage u8 │ qos u8 │ retain u8
-//!                      │ topic_len u16 │ topic (UTF-8) │ payload_len u32 │ payload }
+//!                      │ topic_len u16 │ topic (UTF-8) │ payload_len u32 │ payload
+//!                      │ properties (format 2 only) }
 //! count u16 │ count × awaiting PUBREL id u16
 //! ```
+//!
+//! properties: a presence byte (bit 0 payload format, 1 message expiry, 2 content type,
+//! 3 response topic, 4 correlation data, 5 user properties), then each present field in
+//! that order: u8 │ u32 │ u16 length + UTF-8 │ u16 length + UTF-8 │ u16 length + bytes │
+//! u16 count × (u16 + UTF-8, u16 + UTF-8). Format 1 (before MQTT 5) is still read.
 //!
 //! stage: 0 queued, 1 awaiting PUBACK, 2 awaiting PUBREC, 3 awaiting PUBCOMP. Decoding
 //! checks every field and the total length: damaged bytes are an error, never a panic and
 //! never a session in an impossible state.
 
+use crate::packet::{PublishProperties, QoS};
 use bytes::Bytes;
-use mqttbytes::QoS;
 
 use crate::error::OptionsError;
 use crate::options::ConnectOptions;
@@ -32,7 +38,7 @@ use crate::store::{Outgoing, OutgoingStage, Store};
 use crate::topic::validate_topic_name;
 
 /// The format version [`StoreSnapshot::encode`] writes, its first byte.
-pub const SNAPSHOT_VERSION: u8 = 1;
+pub const SNAPSHOT_VERSION: u8 = 2;
 
 /// What a session must remember across a restart. Take it with [`Session::snapshot`],
 /// start a session from it with [`Session::with_snapshot`].
@@ -61,7 +67,7 @@ pub(crate) struct SavedPublish {
 pub enum SnapshotError {
     #[error("the saved session is empty")]
     Empty,
-    #[error("the saved session was written in format {0}; this version reads format {SNAPSHOT_VERSION} only")]
+    #[error("the saved session was written in format {0}; this version reads formats 1 and {SNAPSHOT_VERSION} only")]
     Version(u8),
     #[error("the saved session is cut short: {needed} more bytes were expected at byte {at}")]
     Truncated { at: usize, needed: usize },
@@ -112,6 +118,7 @@ impl StoreSnapshot {
             out.extend_from_slice(m.topic.as_bytes());
             out.extend_from_slice(&(m.payload.len() as u32).to_be_bytes());
             out.extend_from_slice(&m.payload);
+            encode_properties(&m.properties, &mut out);
         }
         out.extend_from_slice(&(self.awaiting_pubrel.len() as u16).to_be_bytes());
         for id in &self.awaiting_pubrel {
@@ -124,7 +131,7 @@ impl StoreSnapshot {
     pub fn decode(bytes: &[u8]) -> Result<Self, SnapshotError> {
         let mut r = Reader { bytes, at: 0 };
         let version = r.u8().map_err(|_| SnapshotError::Empty)?;
-        if version != SNAPSHOT_VERSION {
+        if version != SNAPSHOT_VERSION && version != 1 {
             return Err(SnapshotError::Version(version));
         }
         let last_pkid = r.u16()?;
@@ -177,12 +184,18 @@ impl StoreSnapshot {
                 .map_err(|_| SnapshotError::Invalid("a topic is not a valid topic name"))?;
             let payload_len = r.u32()? as usize;
             let payload = Bytes::copy_from_slice(r.take(payload_len)?);
+            let properties = if version >= 2 {
+                decode_properties(&mut r)?
+            } else {
+                PublishProperties::default()
+            };
             let message = Outgoing {
                 topic: topic.to_string(),
                 payload,
                 qos,
                 retain,
                 stage,
+                properties,
             };
             outgoing.push(SavedPublish {
                 pkid,
@@ -264,6 +277,82 @@ fn stage_from_byte(byte: u8) -> Result<OutgoingStage, SnapshotError> {
     })
 }
 
+fn encode_properties(p: &PublishProperties, out: &mut Vec<u8>) {
+    let mut present = 0u8;
+    for (bit, set) in [
+        p.payload_format_indicator.is_some(),
+        p.message_expiry_interval.is_some(),
+        p.content_type.is_some(),
+        p.response_topic.is_some(),
+        p.correlation_data.is_some(),
+        !p.user_properties.is_empty(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        present |= u8::from(set) << bit;
+    }
+    out.push(present);
+    // Every string and binary value was validated to fit a u16 length when published.
+    let mut fields: Vec<u8> = Vec::new();
+    if let Some(v) = p.payload_format_indicator {
+        fields.push(v);
+    }
+    if let Some(v) = p.message_expiry_interval {
+        fields.extend_from_slice(&v.to_be_bytes());
+    }
+    for text in [&p.content_type, &p.response_topic].into_iter().flatten() {
+        put_bytes(&mut fields, text.as_bytes());
+    }
+    if let Some(data) = &p.correlation_data {
+        put_bytes(&mut fields, data);
+    }
+    if !p.user_properties.is_empty() {
+        fields.extend_from_slice(&(p.user_properties.len() as u16).to_be_bytes());
+        for (k, v) in &p.user_properties {
+            put_bytes(&mut fields, k.as_bytes());
+            put_bytes(&mut fields, v.as_bytes());
+        }
+    }
+    out.extend_from_slice(&fields);
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u16).to_be_bytes());
+    out.extend_from_slice(b);
+}
+
+fn decode_properties(r: &mut Reader<'_>) -> Result<PublishProperties, SnapshotError> {
+    let present = r.u8()?;
+    if present >> 6 != 0 {
+        return Err(SnapshotError::Invalid("unknown message properties"));
+    }
+    let has = |bit: u8| present & (1 << bit) != 0;
+    let mut p = PublishProperties::default();
+    if has(0) {
+        p.payload_format_indicator = Some(r.u8()?);
+    }
+    if has(1) {
+        p.message_expiry_interval = Some(r.u32()?);
+    }
+    if has(2) {
+        p.content_type = Some(r.text()?);
+    }
+    if has(3) {
+        p.response_topic = Some(r.text()?);
+    }
+    if has(4) {
+        let len = usize::from(r.u16()?);
+        p.correlation_data = Some(Bytes::copy_from_slice(r.take(len)?));
+    }
+    if has(5) {
+        for _ in 0..r.u16()? {
+            p.user_properties.push((r.text()?, r.text()?));
+        }
+    }
+    Ok(p)
+}
+
 /// Reads big-endian fields; every read checks the length first.
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -299,6 +388,14 @@ impl<'a> Reader<'a> {
 
     fn u32(&mut self) -> Result<u32, SnapshotError> {
         Ok(u32::from_be_bytes(self.array()?))
+    }
+
+    /// A u16 length, then that many bytes of UTF-8.
+    fn text(&mut self) -> Result<String, SnapshotError> {
+        let len = usize::from(self.u16()?);
+        std::str::from_utf8(self.take(len)?)
+            .map(str::to_string)
+            .map_err(|_| SnapshotError::Invalid("a message property is not UTF-8"))
     }
 
     fn u64(&mut self) -> Result<u64, SnapshotError> {

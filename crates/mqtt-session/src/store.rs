@@ -8,9 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use bytes::Bytes;
-use mqttbytes::QoS;
 
 use crate::error::CommandError;
+use crate::packet::{PublishProperties, QoS};
 use crate::snapshot::{SavedPublish, StoreSnapshot};
 
 /// Where an outgoing QoS 1/2 message stands in its handshake.
@@ -35,6 +35,8 @@ pub struct Outgoing {
     pub qos: QoS,
     pub retain: bool,
     pub stage: OutgoingStage,
+    /// MQTT 5 properties, sent again with every resend (empty under 3.1.1).
+    pub properties: PublishProperties,
 }
 
 /// What a packet identifier is currently used for.
@@ -405,6 +407,7 @@ mod tests {
             qos: QoS::AtLeastOnce,
             retain: false,
             stage: OutgoingStage::AwaitingPubAck,
+            properties: PublishProperties::default(),
         }
     }
 

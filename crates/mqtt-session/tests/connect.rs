@@ -22,6 +22,7 @@ fn options() -> ConnectOptions {
         payload: Bytes::from_static(b"offline"),
         qos: QoS::AtLeastOnce,
         retain: true,
+        properties: Default::default(),
     });
     o
 }
@@ -47,7 +48,7 @@ fn connect_carries_every_option() {
     let will = connect.last_will.expect("will sent");
     assert_eq!(will.topic, "clients/playground-1/status");
     assert_eq!(&will.message[..], b"offline");
-    assert_eq!((will.qos, will.retain), (QoS::AtLeastOnce, true));
+    assert_eq!((will.qos, will.retain), (QoS::AtLeastOnce.into(), true));
     assert_eq!(h.session.phase(), Phase::AwaitingConnAck);
 }
 

@@ -6,7 +6,11 @@ use mqtt_session::{ConnectOptions, Event, QoS};
 use mqttbytes::v4::{self, ConnectReturnCode, Packet};
 
 fn publish(n: u16) -> Packet {
-    let mut p = v4::Publish::new(format!("t/{n}"), QoS::AtLeastOnce, format!("payload {n}"));
+    let mut p = v4::Publish::new(
+        format!("t/{n}"),
+        QoS::AtLeastOnce.into(),
+        format!("payload {n}"),
+    );
     p.pkid = n;
     Packet::Publish(p)
 }
@@ -61,7 +65,7 @@ fn coalesced_packets_in_one_message_are_all_handled_in_order() {
 #[test]
 fn a_packet_split_at_every_possible_point_decodes_the_same() {
     let big = Bytes::from(vec![0xAB; 300]); // two-byte remaining length
-    let mut p = v4::Publish::from_bytes("a/b", QoS::AtMostOnce, big.clone());
+    let mut p = v4::Publish::from_bytes("a/b", QoS::AtMostOnce.into(), big.clone());
     p.retain = true;
     let stream = bytes_of(&[Packet::Publish(p)]);
     for cut in 1..stream.len() {

@@ -31,7 +31,11 @@ fn traffic_both_ways_postpones_the_ping() {
     h.session
         .publish(h.now, "t", Bytes::new(), QoS::AtMostOnce, false)
         .unwrap();
-    h.broker_sends(Packet::Publish(v4::Publish::new("t", QoS::AtMostOnce, "x")));
+    h.broker_sends(Packet::Publish(v4::Publish::new(
+        "t",
+        QoS::AtMostOnce.into(),
+        "x",
+    )));
     h.take_sent();
     h.advance(Duration::from_secs(29));
     assert!(h.take_sent().is_empty());

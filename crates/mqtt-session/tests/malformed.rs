@@ -26,6 +26,20 @@ fn an_unknown_packet_type_closes_the_connection() {
 }
 
 #[test]
+fn type_15_is_an_unknown_packet_type_in_mqtt_3_1_1_whatever_its_flags() {
+    // MQTT 5's AUTH does not exist in 3.1.1: no "AUTH with wrong flags" either.
+    for frame in [[0xf0, 0x00], [0xf1, 0x00], [0xff, 0x00]] {
+        let mut h = Harness::connected(ConnectOptions::new("m"));
+        h.broker_sends_bytes(&frame);
+        assert_eq!(
+            closed_with(&mut h),
+            ProtocolError::Malformed("unknown packet type 15".into()),
+            "{frame:02x?}"
+        );
+    }
+}
+
+#[test]
 fn a_remaining_length_over_four_bytes_is_malformed() {
     let mut h = Harness::connected(ConnectOptions::new("m"));
     h.broker_sends_bytes(&[0x30, 0xff, 0xff, 0xff, 0xff, 0x7f]);
@@ -81,7 +95,7 @@ fn a_suback_with_the_wrong_number_of_results_is_a_protocol_error() {
     h.drain();
     h.broker_sends(Packet::SubAck(v4::SubAck::new(
         pkid,
-        vec![SubscribeReasonCode::Success(QoS::AtMostOnce)],
+        vec![SubscribeReasonCode::Success(QoS::AtMostOnce.into())],
     )));
     assert_eq!(
         closed_with(&mut h),

@@ -10,7 +10,7 @@ fn connected() -> Harness {
 }
 
 fn inbound(qos: QoS, pkid: u16, payload: &'static [u8]) -> Packet {
-    let mut p = v4::Publish::new("sensor/temperature", qos, payload);
+    let mut p = v4::Publish::new("sensor/temperature", qos.into(), payload);
     p.pkid = pkid;
     Packet::Publish(p)
 }
@@ -33,7 +33,7 @@ fn qos0_publish_needs_no_packet_id_and_no_ack() {
     };
     assert_eq!(
         (p.qos, p.pkid, p.retain, &p.payload[..]),
-        (QoS::AtMostOnce, 0, true, &b"21.5"[..])
+        (QoS::AtMostOnce.into(), 0, true, &b"21.5"[..])
     );
     assert_eq!(h.session.store().in_flight(), 0);
 }
@@ -54,7 +54,7 @@ fn qos1_publish_is_in_flight_until_its_puback() {
         .unwrap();
     h.drain();
     assert!(
-        matches!(h.take_sent().as_slice(), [Packet::Publish(p)] if p.pkid == pkid && p.qos == QoS::AtLeastOnce)
+        matches!(h.take_sent().as_slice(), [Packet::Publish(p)] if p.pkid == pkid && p.qos == QoS::AtLeastOnce.into())
     );
     assert!(h.session.store().is_in_use(pkid));
     h.broker_sends(Packet::PubAck(v4::PubAck::new(pkid)));
@@ -136,7 +136,8 @@ fn inbound_qos1_is_delivered_and_acknowledged() {
             qos: QoS::AtLeastOnce,
             retain: false,
             dup: false,
-            pkid: 7
+            pkid: 7,
+            properties: Default::default(),
         })]
     );
 }

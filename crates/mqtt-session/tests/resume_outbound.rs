@@ -17,7 +17,7 @@ fn persistent() -> Harness {
 }
 
 fn publish_packet(pkid: u16, payload: &'static str, qos: QoS, dup: bool) -> Packet {
-    let mut p = v4::Publish::from_bytes("t", qos, Bytes::from_static(payload.as_bytes()));
+    let mut p = v4::Publish::from_bytes("t", qos.into(), Bytes::from_static(payload.as_bytes()));
     p.pkid = pkid;
     p.dup = dup;
     Packet::Publish(p)
@@ -149,6 +149,7 @@ fn a_qos2_message_cut_after_its_pubrec_is_abandoned_when_the_broker_lost_the_ses
             retain: false,
             stage: OutgoingStage::AwaitingPubComp,
             reason: AbandonReason::BrokerLostSession,
+            properties: Default::default(),
         },
         "the payload is kept past PUBREC so it can be offered back"
     );

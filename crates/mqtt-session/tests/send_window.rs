@@ -74,7 +74,7 @@ fn a_qos2_message_holds_its_place_until_pubcomp() {
     h.broker_sends(Packet::PubComp(v4::PubComp::new(first)));
     let sent = h.take_sent();
     assert!(
-        matches!(sent.as_slice(), [Packet::Publish(p)] if p.pkid == second && p.qos == QoS::ExactlyOnce),
+        matches!(sent.as_slice(), [Packet::Publish(p)] if p.pkid == second && p.qos == QoS::ExactlyOnce.into()),
         "{sent:?}"
     );
     assert!(h.take_events().contains(&Event::Delivered {

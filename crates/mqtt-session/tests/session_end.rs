@@ -36,7 +36,7 @@ fn mqtt_3_1_2_6_with_clean_session_the_session_state_ends_with_the_connection() 
     h.drain();
     h.broker_sends(Packet::SubAck(v4::SubAck::new(
         sub,
-        vec![SubscribeReasonCode::Success(QoS::ExactlyOnce)],
+        vec![SubscribeReasonCode::Success(QoS::ExactlyOnce.into())],
     )));
     let one = h.publish(QoS::AtLeastOnce, "one");
     let two = h.publish(QoS::ExactlyOnce, "two");
@@ -127,7 +127,7 @@ fn pending_subscribe_and_unsubscribe_ids_are_freed_when_the_connection_ends() {
         // MQTT 3.1.1 never resends (UN)SUBSCRIBE, so a late ack is a stranger now.
         h.broker_sends(Packet::SubAck(v4::SubAck::new(
             sub,
-            vec![SubscribeReasonCode::Success(QoS::AtMostOnce)],
+            vec![SubscribeReasonCode::Success(QoS::AtMostOnce.into())],
         )));
         assert!(matches!(h.take_events().as_slice(), [Event::Warning(_)]));
     }

@@ -5,7 +5,9 @@ mod common;
 
 use bytes::Bytes;
 use common::{abandoned, inbound, Harness};
-use mqtt_session::{ConnectOptions, Event, QoS, Session, SnapshotError, StoreSnapshot};
+use mqtt_session::{
+    ConnectOptions, Event, QoS, Session, SnapshotError, StoreSnapshot, SNAPSHOT_VERSION,
+};
 use mqttbytes::v4::{self, Packet};
 use splitmix::SplitMix64;
 
@@ -38,7 +40,7 @@ fn reload(h: &Harness, options: ConnectOptions) -> Harness {
 
 fn publish_of(packet: &Packet) -> (u16, bool, QoS, &[u8]) {
     match packet {
-        Packet::Publish(p) => (p.pkid, p.dup, p.qos, &p.payload[..]),
+        Packet::Publish(p) => (p.pkid, p.dup, p.qos.into(), &p.payload[..]),
         other => panic!("expected a PUBLISH, got {other:?}"),
     }
 }
@@ -186,7 +188,13 @@ fn the_store_revision_changes_with_every_publish_and_ack_and_not_on_reads() {
 fn an_empty_or_foreign_version_snapshot_is_refused() {
     assert_eq!(StoreSnapshot::decode(&[]), Err(SnapshotError::Empty));
     assert_eq!(StoreSnapshot::decode(&[9]), Err(SnapshotError::Version(9)));
+    assert_eq!(StoreSnapshot::decode(&[0]), Err(SnapshotError::Version(0)));
+    assert_eq!(
+        StoreSnapshot::decode(&[SNAPSHOT_VERSION + 1]),
+        Err(SnapshotError::Version(SNAPSHOT_VERSION + 1))
+    );
     let mut bytes = StoreSnapshot::default().encode();
+    assert_eq!(bytes[0], SNAPSHOT_VERSION);
     bytes.push(0);
     assert_eq!(
         StoreSnapshot::decode(&bytes),
@@ -207,33 +215,125 @@ fn busy_snapshot() -> Vec<u8> {
     bytes
 }
 
+/// The same snapshot in format 1 (written before MQTT 5): no properties byte after each
+/// payload. Under MQTT 3.1.1 every message's properties are empty (presence byte 0).
+fn as_format_1(current: &[u8]) -> Vec<u8> {
+    let u16_at = |at: usize| usize::from(u16::from_be_bytes([current[at], current[at + 1]]));
+    assert_eq!(current[0], 2, "written in format 2");
+    let mut old = vec![1];
+    old.extend_from_slice(&current[1..13]); // last_pkid u16, next_seq u64, count u16
+    let mut at = 13;
+    for _ in 0..u16_at(11) {
+        // pkid u16, sent u64, released u64, stage, qos, retain: 21 bytes, then the topic.
+        let payload_len_at = at + 23 + u16_at(at + 21);
+        let payload_len = u32::from_be_bytes(
+            current[payload_len_at..payload_len_at + 4]
+                .try_into()
+                .unwrap(),
+        ) as usize;
+        let end = payload_len_at + 4 + payload_len;
+        old.extend_from_slice(&current[at..end]);
+        assert_eq!(current[end], 0, "a 3.1.1 message has no properties");
+        at = end + 1;
+    }
+    old.extend_from_slice(&current[at..]); // the ids awaiting PUBREL
+    old
+}
+
 #[test]
 fn every_truncation_of_a_snapshot_is_an_error() {
-    let bytes = busy_snapshot();
-    for len in 0..bytes.len() {
-        assert!(
-            StoreSnapshot::decode(&bytes[..len]).is_err(),
-            "{len} of {} bytes were accepted",
-            bytes.len()
-        );
+    let current = busy_snapshot();
+    for bytes in [as_format_1(&current), current] {
+        for len in 0..bytes.len() {
+            assert!(
+                StoreSnapshot::decode(&bytes[..len]).is_err(),
+                "{len} of {} bytes were accepted",
+                bytes.len()
+            );
+        }
+        assert!(StoreSnapshot::decode(&bytes).is_ok());
     }
-    assert!(StoreSnapshot::decode(&bytes).is_ok());
+}
+
+#[test]
+fn a_format_1_snapshot_saved_before_mqtt_5_still_reads_and_resumes_the_session() {
+    let mut h = persistent();
+    let one = h.publish(QoS::AtLeastOnce, "one");
+    let two = h.publish(QoS::ExactlyOnce, "two");
+    h.broker_sends(Packet::PubRec(v4::PubRec::new(two)));
+    let three = h.publish(QoS::ExactlyOnce, "three");
+    h.broker_sends(inbound(QoS::ExactlyOnce, 4, "in"));
+    let current = h.session.snapshot().encode();
+    let old = as_format_1(&current);
+    assert_eq!(h.session.snapshot().outgoing(), 3);
+    assert_eq!(
+        old.len(),
+        current.len() - 3,
+        "one properties byte per message"
+    );
+    let snapshot = StoreSnapshot::decode(&old).expect("format 1 reads");
+    assert_eq!(snapshot, h.session.snapshot());
+    assert_eq!(
+        snapshot.encode(),
+        current,
+        "saved again in the current format"
+    );
+
+    let mut after = Harness {
+        session: Session::with_snapshot(options(), snapshot).expect("valid options"),
+        now: h.now,
+        sent: vec![],
+        events: vec![],
+        deadline: None,
+    };
+    after.reconnect(true);
+    let sent = after.take_sent();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert_eq!(
+        publish_of(&sent[0]),
+        (one, true, QoS::AtLeastOnce, &b"one"[..])
+    );
+    assert_eq!(
+        publish_of(&sent[1]),
+        (three, true, QoS::ExactlyOnce, &b"three"[..])
+    );
+    assert_eq!(sent[2], Packet::PubRel(v4::PubRel::new(two)));
+    after.take_events();
+    let Packet::Publish(mut again) = inbound(QoS::ExactlyOnce, 4, "in") else {
+        unreachable!()
+    };
+    again.dup = true;
+    after.broker_sends(Packet::Publish(again));
+    assert_eq!(after.take_sent(), vec![Packet::PubRec(v4::PubRec::new(4))]);
+    assert!(
+        !after
+            .take_events()
+            .iter()
+            .any(|e| matches!(e, Event::Message(_))),
+        "delivered before the reload already"
+    );
 }
 
 #[test]
 fn random_and_mutated_bytes_never_panic_and_what_decodes_starts_a_session() {
-    let valid = busy_snapshot();
+    let current = busy_snapshot();
+    let old = as_format_1(&current);
     let mut rng = SplitMix64::new(0x5eed);
     for case in 0..20_000u32 {
         let bytes: Vec<u8> = if case % 2 == 0 {
             let len = (rng.next_u64() % 64) as usize;
             let mut b: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
             if let Some(first) = b.first_mut() {
-                *first = 1; // get past the version byte
+                // Get past the version byte: the current format, or format 1.
+                *first = if case % 4 == 0 { 1 } else { SNAPSHOT_VERSION };
             }
             b
         } else {
-            let mut b = valid.clone();
+            let mut b = if case % 4 == 1 {
+                old.clone()
+            } else {
+                current.clone()
+            };
             for _ in 0..1 + rng.next_u64() % 3 {
                 let at = (rng.next_u64() as usize) % b.len();
                 b[at] = rng.next_u64() as u8;

@@ -1,7 +1,7 @@
 mod common;
 
 use common::Harness;
-use mqtt_session::{CommandError, ConnectOptions, Event, QoS, SubscribeResult};
+use mqtt_session::{CommandError, ConnectOptions, Event, QoS, ReasonCode, SubscribeResult};
 use mqttbytes::v4::{self, Packet, SubscribeReasonCode};
 
 #[test]
@@ -22,7 +22,7 @@ fn suback_reports_one_result_per_filter_including_refusals() {
     h.broker_sends(Packet::SubAck(v4::SubAck::new(
         pkid,
         vec![
-            SubscribeReasonCode::Success(QoS::AtLeastOnce),
+            SubscribeReasonCode::Success(QoS::AtLeastOnce.into()),
             SubscribeReasonCode::Failure,
         ],
     )));
@@ -35,7 +35,10 @@ fn suback_reports_one_result_per_filter_including_refusals() {
                     "sensor/#".into(),
                     SubscribeResult::Granted(QoS::AtLeastOnce)
                 ),
-                ("/iot/user/other/#".into(), SubscribeResult::Refused),
+                (
+                    "/iot/user/other/#".into(),
+                    SubscribeResult::Refused(ReasonCode(0x80))
+                ),
             ]
         }]
     );
@@ -53,7 +56,7 @@ fn unsubscribe_removes_the_subscription_on_unsuback() {
     h.drain();
     h.broker_sends(Packet::SubAck(v4::SubAck::new(
         pkid,
-        vec![SubscribeReasonCode::Success(QoS::AtMostOnce)],
+        vec![SubscribeReasonCode::Success(QoS::AtMostOnce.into())],
     )));
     h.take_sent();
     h.take_events();
@@ -117,7 +120,7 @@ fn messages_arriving_before_the_suback_are_delivered() {
     h.drain();
     h.broker_sends(Packet::Publish(v4::Publish::new(
         "cmd/1",
-        QoS::AtMostOnce,
+        QoS::AtMostOnce.into(),
         "CMD1",
     )));
     assert!(matches!(h.take_events().as_slice(), [Event::Message(m)] if m.topic == "cmd/1"));

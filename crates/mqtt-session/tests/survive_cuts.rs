@@ -28,8 +28,11 @@ struct Broker {
 
 impl Broker {
     fn publish(qos: QoS, pkid: u16, payload: &'static str, dup: bool) -> Packet {
-        let mut p =
-            v4::Publish::from_bytes("to/client", qos, Bytes::from_static(payload.as_bytes()));
+        let mut p = v4::Publish::from_bytes(
+            "to/client",
+            qos.into(),
+            Bytes::from_static(payload.as_bytes()),
+        );
         p.pkid = pkid;
         p.dup = dup;
         Packet::Publish(p)
@@ -56,7 +59,7 @@ impl Broker {
             }
             Packet::Publish(p) => {
                 let payload = String::from_utf8_lossy(&p.payload).into_owned();
-                match p.qos {
+                match QoS::from(p.qos) {
                     QoS::AtLeastOnce => {
                         self.forwarded.push(payload);
                         vec![Packet::PubAck(v4::PubAck::new(p.pkid))]

@@ -104,6 +104,7 @@ impl ChallengeModel {
                     qos: m.qos,
                     retain: m.retain,
                     payload: m.payload,
+                    properties: (!m.properties.is_empty()).then(|| Box::new(m.properties)),
                 },
             ),
             RunUpdate::Session(Event::Connected { session_present }) => {
@@ -130,6 +131,7 @@ impl ChallengeModel {
                     qos,
                     retain: false,
                     payload: payload.into_bytes().into(),
+                    properties: None,
                 },
             ),
             RunUpdate::Challenge(event) => self.on_challenge_event(event, log),

@@ -5,9 +5,12 @@
 //! and a [`Reaction`] for the caller come out. No signals, no browser: the view wraps it in
 //! a signal (`views::client_state`) and these tests run natively.
 
+use std::collections::BTreeMap;
+
 use mqtt_session::topic::{validate_topic_filter, TopicError};
 use mqtt_session::{
-    CloseReason, CommandError, Direction as Wire, Event, Instant, QoS, SubscribeResult,
+    CloseReason, CommandError, ConnectionInfo, Direction as Wire, Event, Instant, ProtocolVersion,
+    QoS, ReasonCode, SubscribeProperties, SubscribeResult, Subscription,
 };
 
 use super::connection::{ConnState, Status};
@@ -20,7 +23,50 @@ use crate::driver::client::ClientEvent;
 pub enum SubState {
     Pending,
     Granted(QoS),
-    Refused,
+    /// With the broker's reason (0x80 under MQTT 3.1.1).
+    Refused(ReasonCode),
+}
+
+/// How far the last publish of the client view got, shown next to the publish button.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishState {
+    /// QoS 0: sent, and MQTT has no answer for it.
+    SentAtMostOnce,
+    /// Waiting in the session or for the broker's acknowledgement.
+    Awaiting,
+    /// Acknowledged (PUBACK / PUBCOMP), with the broker's remark if it made one.
+    Delivered(Option<String>),
+    /// The broker refused it (MQTT 5 reason code 0x80 or above).
+    Refused(String),
+    /// Queued while offline.
+    Queued,
+}
+
+/// The last publish and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastPublish {
+    pub topic: String,
+    pub pkid: Option<u16>,
+    pub state: PublishState,
+}
+
+impl LastPublish {
+    /// The sentence shown under the publish form.
+    pub fn text(&self) -> String {
+        let topic = &self.topic;
+        match &self.state {
+            PublishState::SentAtMostOnce => {
+                format!("sent to '{topic}' at QoS 0 (the broker does not answer QoS 0)")
+            }
+            PublishState::Awaiting => format!("sent to '{topic}', waiting for the broker"),
+            PublishState::Delivered(None) => format!("'{topic}': the broker acknowledged it"),
+            PublishState::Delivered(Some(note)) => {
+                format!("'{topic}': the broker acknowledged it ({note})")
+            }
+            PublishState::Refused(why) => format!("'{topic}': refused by the broker: {why}"),
+            PublishState::Queued => format!("'{topic}': queued until the connection is back"),
+        }
+    }
 }
 
 /// One row of the subscription list.
@@ -28,6 +74,9 @@ pub enum SubState {
 pub struct SubscriptionRow {
     pub filter: String,
     pub qos: QoS,
+    /// MQTT 5 options and subscription identifier, sent again on every restore.
+    pub options: Subscription,
+    pub properties: SubscribeProperties,
     pub state: SubState,
     /// What the broker granted on the last connection: a resumed session still has it.
     pub granted_before: Option<QoS>,
@@ -62,7 +111,7 @@ pub struct Reaction {
     /// The status or the subscription list changed (a message alone changes neither).
     pub changed: bool,
     /// Subscriptions to send again: the broker has just accepted the connection.
-    pub restore: Vec<(String, QoS)>,
+    pub restore: Vec<(Subscription, SubscribeProperties)>,
     /// Messages published while offline, to publish now (after `restore`).
     pub flush: Vec<Queued>,
     /// The client is over (no more reconnecting): forget it.
@@ -89,6 +138,17 @@ pub struct ClientModel {
     resumed_then_closed: u8,
     /// The last CONNACK resumed a session and nothing has come since.
     just_resumed: bool,
+    /// What the broker said in CONNACK, while connected (the view fills it in).
+    pub info: Option<ConnectionInfo>,
+    /// The last publish of the view and what became of it.
+    pub last_publish: Option<LastPublish>,
+    /// The protocol of the current connection attempt.
+    pub protocol: ProtocolVersion,
+    /// The current connection got its CONNACK.
+    accepted: bool,
+    /// Topics of the QoS 1/2 publishes not yet answered, by packet id (for the log's
+    /// sentences about the broker's answers).
+    in_flight: BTreeMap<u16, String>,
 }
 
 /// Abandoned messages kept for "send again"; older ones are only logged.
@@ -153,6 +213,7 @@ impl ClientModel {
         }
         match event {
             Event::Connected { session_present } => {
+                self.accepted = true;
                 self.just_resumed = session_present;
                 self.status = Status::connected(session_present);
                 self.retry_at = None;
@@ -166,7 +227,9 @@ impl ClientModel {
                             row.state = SubState::Granted(qos);
                             kept += 1;
                         }
-                        None => reaction.restore.push((row.filter.clone(), row.qos)),
+                        None => reaction
+                            .restore
+                            .push((row.options.clone(), row.properties.clone())),
                     }
                 }
                 if kept > 0 {
@@ -194,11 +257,50 @@ impl ClientModel {
                         qos: m.qos,
                         retain: m.retain,
                         payload: m.payload,
+                        properties: (!m.properties.is_empty()).then(|| Box::new(m.properties)),
                     },
                 );
                 reaction.changed = false;
             }
-            Event::Delivered { .. } => reaction.changed = false,
+            Event::Delivered { pkid, .. } => {
+                self.in_flight.remove(&pkid);
+                reaction.changed = self.update_last(pkid, |state| {
+                    if *state == PublishState::Awaiting {
+                        *state = PublishState::Delivered(None);
+                    }
+                });
+            }
+            Event::PublishOutcome(outcome) => {
+                let topic = self.in_flight.get(&outcome.pkid).cloned();
+                let mut text = outcome.reason.to_string();
+                if let Some(why) = &outcome.reason_string {
+                    text.push_str(&format!(" (\"{why}\")"));
+                }
+                let failed = outcome.reason.is_failure();
+                let what = match &topic {
+                    Some(topic) => format!("the message to '{topic}'"),
+                    None => format!("message {}", outcome.pkid),
+                };
+                if failed {
+                    self.in_flight.remove(&outcome.pkid);
+                    log.note(
+                        Direction::Error,
+                        format!("the broker refused {what}: {text}"),
+                    );
+                } else {
+                    log.note(
+                        Direction::Info,
+                        format!("the broker accepted {what}: {text}"),
+                    );
+                }
+                reaction.changed = self.update_last(outcome.pkid, |state| {
+                    *state = if failed {
+                        PublishState::Refused(text)
+                    } else {
+                        PublishState::Delivered(Some(text))
+                    };
+                });
+            }
             Event::Subscribed { results, .. } => self.on_subscribed(results, log),
             Event::Unsubscribed { filters, .. } => {
                 self.subscriptions.retain(|r| !filters.contains(&r.filter));
@@ -223,6 +325,7 @@ impl ClientModel {
                 log.note(Direction::Error, text);
             }
             Event::Abandoned(message) => {
+                self.in_flight.remove(&message.pkid);
                 log.note(Direction::Error, message.to_string());
                 if self.abandoned.len() == ABANDONED_KEPT {
                     self.abandoned.remove(0);
@@ -232,9 +335,29 @@ impl ClientModel {
                     payload: message.payload,
                     qos: message.qos,
                     retain: message.retain,
+                    properties: message.properties,
                 });
             }
             Event::Closed(reason) => {
+                self.info = None;
+                let before_connack = !std::mem::take(&mut self.accepted);
+                let may_not_speak_5 = matches!(
+                    reason,
+                    CloseReason::TransportClosed(_)
+                        | CloseReason::ConnectTimeout(_)
+                        | CloseReason::Protocol(_)
+                        | CloseReason::Refused(
+                            mqtt_session::ConnectRefusal::UnacceptableProtocolVersion
+                        )
+                );
+                if self.protocol == ProtocolVersion::V5 && before_connack && may_not_speak_5 {
+                    log.note(
+                        Direction::Error,
+                        "the broker ended the connection before accepting MQTT 5: it may speak \
+                         3.1.1 only (the lab's embedded broker does). Choose MQTT version 3.1.1 \
+                         and connect again.",
+                    );
+                }
                 if std::mem::take(&mut self.just_resumed) && reason != CloseReason::ClientDisconnect
                 {
                     self.resumed_then_closed = self.resumed_then_closed.saturating_add(1);
@@ -273,12 +396,17 @@ impl ClientModel {
                     );
                     SubState::Granted(qos)
                 }
-                SubscribeResult::Refused => {
+                SubscribeResult::Refused(code) => {
+                    let hint = if code == ReasonCode::UNSPECIFIED_ERROR {
+                        " (MQTT 3.1.1 gives no reason: not allowed for this user?)"
+                    } else {
+                        ""
+                    };
                     log.note(
                         Direction::Error,
-                        format!("the broker refused the subscription to '{filter}' (SUBACK 0x80): not allowed for this user?"),
+                        format!("the broker refused the subscription to '{filter}': SUBACK {code}{hint}"),
                     );
-                    SubState::Refused
+                    SubState::Refused(code)
                 }
             };
             if let Some(row) = self.subscriptions.iter_mut().find(|r| r.filter == filter) {
@@ -316,13 +444,62 @@ impl ClientModel {
 
     /// Adds (or replaces) a subscription row, pending until the broker answers.
     pub fn add_subscription(&mut self, filter: String, qos: QoS) {
-        self.subscriptions.retain(|r| r.filter != filter);
+        let options = Subscription::new(filter, qos);
+        self.add_subscription_with(options, SubscribeProperties::default());
+    }
+
+    /// Adds (or replaces) a subscription row with MQTT 5 options.
+    pub fn add_subscription_with(
+        &mut self,
+        options: Subscription,
+        properties: SubscribeProperties,
+    ) {
+        self.subscriptions.retain(|r| r.filter != options.filter);
         self.subscriptions.push(SubscriptionRow {
-            filter,
-            qos,
+            filter: options.filter.clone(),
+            qos: options.qos,
+            options,
+            properties,
             state: SubState::Pending,
             granted_before: None,
         });
+    }
+
+    /// The view published a message (sent now: `pkid` for QoS 1/2; or queued offline).
+    pub fn published(&mut self, topic: &str, pkid: Option<u16>, queued: bool) {
+        let state = match (queued, pkid) {
+            (true, _) => PublishState::Queued,
+            (false, None) => PublishState::SentAtMostOnce,
+            (false, Some(id)) => {
+                self.in_flight.insert(id, topic.to_string());
+                PublishState::Awaiting
+            }
+        };
+        self.last_publish = Some(LastPublish {
+            topic: topic.to_string(),
+            pkid,
+            state,
+        });
+    }
+
+    /// A publish of the view whose id the session had not returned yet (flushed from the
+    /// offline queue, sent again): only its topic is remembered, for the log.
+    pub fn track(&mut self, topic: &str, pkid: Option<u16>) {
+        if let Some(id) = pkid {
+            self.in_flight.insert(id, topic.to_string());
+        }
+    }
+
+    /// Changes the last publish's state if it is the message `pkid`; whether it changed.
+    fn update_last(&mut self, pkid: u16, change: impl FnOnce(&mut PublishState)) -> bool {
+        match self.last_publish.as_mut() {
+            Some(last) if last.pkid == Some(pkid) => {
+                let before = last.state.clone();
+                change(&mut last.state);
+                last.state != before
+            }
+            _ => false,
+        }
     }
 
     /// Removes a subscription row (when not connected; else the UNSUBACK does).

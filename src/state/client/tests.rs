@@ -33,7 +33,7 @@ fn connecting_then_connected_restores_every_subscription() {
     );
     assert_eq!(model.status.state, ConnState::Connected);
     assert_eq!(
-        reaction.restore,
+        filters(&reaction.restore),
         [
             ("a/#".to_string(), QoS::AtLeastOnce),
             ("b/+".to_string(), QoS::AtLeastOnce)
@@ -63,6 +63,7 @@ fn a_message_is_logged_without_touching_the_state() {
             retain: false,
             dup: false,
             pkid: 0,
+            properties: Default::default(),
         })),
         &mut log,
     );
@@ -81,7 +82,10 @@ fn suback_marks_each_row_granted_or_refused() {
             pkid: 1,
             results: vec![
                 ("ok".into(), SubscribeResult::Granted(QoS::AtMostOnce)),
-                ("no".into(), SubscribeResult::Refused),
+                (
+                    "no".into(),
+                    SubscribeResult::Refused(mqtt_session::ReasonCode::UNSPECIFIED_ERROR),
+                ),
             ],
         }),
         &mut log,
@@ -89,7 +93,10 @@ fn suback_marks_each_row_granted_or_refused() {
     let states: Vec<_> = model.subscriptions.iter().map(|r| r.state).collect();
     assert_eq!(
         states,
-        [SubState::Granted(QoS::AtMostOnce), SubState::Refused]
+        [
+            SubState::Granted(QoS::AtMostOnce),
+            SubState::Refused(mqtt_session::ReasonCode::UNSPECIFIED_ERROR)
+        ]
     );
     assert_eq!(log[1].0, Direction::Error);
 }
@@ -159,7 +166,7 @@ fn a_resumed_session_keeps_its_granted_subscriptions_and_only_the_others_are_sen
         &mut log,
     );
     assert_eq!(
-        resumed.restore,
+        filters(&resumed.restore),
         [("never-answered".to_string(), QoS::AtLeastOnce)]
     );
     assert_eq!(
@@ -188,6 +195,7 @@ fn publishes_queued_offline_are_flushed_when_connected_after_the_subscriptions()
         payload: Bytes::from_static(b"1"),
         qos: QoS::AtLeastOnce,
         retain: false,
+        properties: Default::default(),
     };
     assert_eq!(model.queue_publish(queued.clone()), Ok(1));
     let reaction = model.on_event(
@@ -213,6 +221,7 @@ fn abandoned_messages_are_kept_to_be_sent_again_and_bounded() {
                 qos: QoS::AtLeastOnce,
                 retain: false,
                 stage: mqtt_session::store::OutgoingStage::AwaitingPubAck,
+                properties: Default::default(),
                 reason: mqtt_session::AbandonReason::BrokerLostSession,
             })),
             &mut log,
@@ -292,4 +301,111 @@ fn a_broker_that_closes_every_resumed_session_at_once_gets_a_hint_after_two() {
     );
     model.on_event(lost(), &mut log);
     assert_eq!(hints(&log), 1);
+}
+
+/// The filter and QoS of each subscription to restore.
+fn filters(
+    restore: &[(
+        mqtt_session::Subscription,
+        mqtt_session::SubscribeProperties,
+    )],
+) -> Vec<(String, QoS)> {
+    restore
+        .iter()
+        .map(|(s, _)| (s.filter.clone(), s.qos))
+        .collect()
+}
+
+#[test]
+fn a_refused_mqtt5_publish_is_shown_where_the_user_published_and_in_the_log() {
+    let (mut model, mut log) = (ClientModel::new(), Log::new());
+    model.published("/iot/user/bob/x", Some(7), false);
+    assert_eq!(
+        model.last_publish.as_ref().map(|l| l.state.clone()),
+        Some(PublishState::Awaiting)
+    );
+    let reaction = model.on_event(
+        session(Event::PublishOutcome(mqtt_session::PublishOutcome {
+            pkid: 7,
+            reason: mqtt_session::ReasonCode::NOT_AUTHORIZED,
+            reason_string: None,
+        })),
+        &mut log,
+    );
+    assert!(reaction.changed);
+    let last = model.last_publish.clone().expect("a last publish");
+    assert!(matches!(&last.state, PublishState::Refused(why) if why.contains("not authorized")));
+    assert!(last
+        .text()
+        .starts_with("'/iot/user/bob/x': refused by the broker: 0x87"));
+    assert!(matches!(
+        log.last(),
+        Some((Direction::Error, Body::Note(text)))
+            if text.starts_with("the broker refused the message to '/iot/user/bob/x': 0x87 not authorized")
+    ));
+}
+
+#[test]
+fn a_delivered_publish_and_a_qos0_publish_say_what_happened() {
+    let (mut model, mut log) = (ClientModel::new(), Log::new());
+    model.published("a", Some(3), false);
+    model.on_event(
+        session(Event::Delivered {
+            pkid: 3,
+            qos: QoS::AtLeastOnce,
+        }),
+        &mut log,
+    );
+    assert_eq!(
+        model.last_publish.as_ref().map(|l| l.state.clone()),
+        Some(PublishState::Delivered(None))
+    );
+    model.published("b", None, false);
+    assert!(model
+        .last_publish
+        .as_ref()
+        .unwrap()
+        .text()
+        .contains("QoS 0"));
+    // An answer for another message does not touch the last one.
+    model.published("c", Some(4), false);
+    model.on_event(
+        session(Event::Delivered {
+            pkid: 3,
+            qos: QoS::AtLeastOnce,
+        }),
+        &mut log,
+    );
+    assert_eq!(
+        model.last_publish.as_ref().map(|l| l.state.clone()),
+        Some(PublishState::Awaiting)
+    );
+}
+
+#[test]
+fn an_mqtt5_connection_closed_before_connack_suggests_3_1_1() {
+    let (mut model, mut log) = (ClientModel::new(), Log::new());
+    model.protocol = mqtt_session::ProtocolVersion::V5;
+    model.on_event(
+        session(Event::Closed(CloseReason::TransportClosed("closed".into()))),
+        &mut log,
+    );
+    assert!(log
+        .iter()
+        .any(|(_, b)| matches!(b, Body::Note(t) if t.contains("Choose MQTT version 3.1.1"))));
+    // Once accepted, a later drop is not blamed on the version.
+    let mut log = Log::new();
+    model.on_event(
+        session(Event::Connected {
+            session_present: false,
+        }),
+        &mut log,
+    );
+    model.on_event(
+        session(Event::Closed(CloseReason::TransportClosed("closed".into()))),
+        &mut log,
+    );
+    assert!(!log
+        .iter()
+        .any(|(_, b)| matches!(b, Body::Note(t) if t.contains("3.1.1"))));
 }

@@ -14,7 +14,7 @@ pub use probe::{Probe, ProbeStep};
 pub use production::Production;
 pub use readings::{Readings, CHART_POINTS, SHOWN_ENTRIES};
 
-use mqtt_session::SubscribeResult;
+use mqtt_session::{ReasonCode, SubscribeResult};
 
 /// A temperature that drifts, so the chart has a shape.
 pub fn temperature(i: u32) -> f64 {
@@ -47,7 +47,13 @@ pub fn describe_suback(results: &[(String, SubscribeResult)]) -> String {
         .iter()
         .map(|(filter, result)| match result {
             SubscribeResult::Granted(q) => format!("{filter}: granted QoS {}", *q as u8),
-            SubscribeResult::Refused => format!("{filter}: refused by the broker (SUBACK 0x80)"),
+            // 3.1.1's only refusal is 0x80, without a reason: keep it short.
+            SubscribeResult::Refused(code) if *code == ReasonCode::UNSPECIFIED_ERROR => {
+                format!("{filter}: refused by the broker (SUBACK 0x80)")
+            }
+            SubscribeResult::Refused(code) => {
+                format!("{filter}: refused by the broker (SUBACK {code})")
+            }
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -79,7 +85,10 @@ mod tests {
     fn a_suback_is_described_per_filter() {
         let text = describe_suback(&[
             ("a".into(), SubscribeResult::Granted(QoS::AtLeastOnce)),
-            ("b".into(), SubscribeResult::Refused),
+            (
+                "b".into(),
+                SubscribeResult::Refused(mqtt_session::ReasonCode::UNSPECIFIED_ERROR),
+            ),
         ]);
         assert_eq!(
             text,

@@ -26,7 +26,8 @@ pub fn AuthPanel() -> impl IntoView {
     let verdict = RwSignal::new(None::<String>);
 
     let run_probe = move || {
-        let state = match Probe::new(&user.get_untracked(), &other.get_untracked()) {
+        let protocol = prefs.protocol.get_untracked();
+        let state = match Probe::new(&user.get_untracked(), &other.get_untracked(), protocol) {
             Ok(state) => state,
             Err(e) => return verdict.set(Some(e.to_string())),
         };
@@ -45,12 +46,24 @@ pub fn AuthPanel() -> impl IntoView {
                     state.borrow_mut().on_subscribed(&results)
                 }
                 Incoming::Message(m) => state.borrow_mut().on_message(&m.topic),
+                // The broker's answers to the probe's publishes (MQTT 5 says why it refused).
+                Incoming::Session(Event::Delivered { pkid, .. }) => {
+                    state.borrow_mut().on_delivered(pkid)
+                }
+                Incoming::Session(Event::PublishOutcome(outcome)) => {
+                    state.borrow_mut().on_publish_outcome(
+                        outcome.pkid,
+                        outcome.reason,
+                        outcome.reason_string.as_deref(),
+                    )
+                }
                 Incoming::Session(_) => None,
             };
             match step {
                 Some(ProbeStep::Publish(publishes)) => {
                     for (topic, payload) in publishes {
-                        probe.publish(&topic, payload, QoS::AtLeastOnce, false);
+                        let pkid = probe.publish_with_id(&topic, payload, QoS::AtLeastOnce, false);
+                        state.borrow_mut().on_published(&topic, pkid);
                     }
                 }
                 Some(ProbeStep::Verdict(text)) => {

@@ -92,11 +92,25 @@ impl Endpoint {
     /// Publishes on the endpoint's connection; a refusal (or no connection) is shown under
     /// its status.
     pub fn publish(&self, topic: &str, payload: Vec<u8>, qos: mqtt_session::QoS, retain: bool) {
+        self.publish_with_id(topic, payload, qos, retain);
+    }
+
+    /// [`Self::publish`], returning the packet id the session gave a QoS 1/2 message, so
+    /// its acknowledgement can be told from others'.
+    pub fn publish_with_id(
+        &self,
+        topic: &str,
+        payload: Vec<u8>,
+        qos: mqtt_session::QoS,
+        retain: bool,
+    ) -> Option<u16> {
         let result = match self.client() {
             Some(client) => client.publish(topic, payload, qos, retain),
             None => Err(CommandError::NotConnected),
         };
+        let pkid = result.as_ref().ok().copied().flatten();
         self.report(&format!("publish on {topic}"), result);
+        pkid
     }
 
     /// Shows a failed command as "could not <what>: <why>".

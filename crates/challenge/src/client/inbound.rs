@@ -12,7 +12,7 @@ impl ChallengeClient {
             return; // A subscription of the caller's own.
         };
         let (filter, _) = self.subacks.remove(i);
-        if result == SubscribeResult::Refused {
+        if matches!(result, SubscribeResult::Refused(_)) {
             return self.fail(now, Failure::SubscriptionRefused { filter });
         }
         if filter == self.uuid_topic && self.phase == Phase::SubscribingUuid {

@@ -197,6 +197,7 @@ impl Pair {
                         } else {
                             self.wire.pkid()
                         },
+                        properties: Default::default(),
                     };
                     self.schedule(
                         self.latency,

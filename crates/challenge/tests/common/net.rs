@@ -20,10 +20,11 @@ use challenge::{
     ChallengeClient, ChallengeEvent, ChallengeServer, ClientConfig, ServerConfig, ServerEvent,
     SessionCommands,
 };
-use mqtt_session::codec::encode;
 use mqtt_session::topic::matches;
-use mqtt_session::{CloseReason, ConnectOptions, Event, Instant, Output, QoS, Session};
+use mqtt_session::{CloseReason, ConnectOptions, Event, Instant, Output, Session};
 use mqttbytes::v4::{self, ConnectReturnCode, Packet, SubscribeReasonCode};
+// The broker model speaks mqttbytes (an independent codec), with mqttbytes' QoS.
+use mqttbytes::QoS;
 
 /// The client's MQTT client id (the server's is `challenge-server`).
 pub const CLIENT_ID: &str = "student";
@@ -584,4 +585,26 @@ impl Broker {
     fn session(&mut self, client_id: &str) -> &mut BrokerSession {
         self.sessions.entry(client_id.to_string()).or_default()
     }
+}
+
+/// Encodes a packet of the broker model (mqttbytes v4).
+fn encode(packet: &Packet) -> Result<Bytes, mqttbytes::Error> {
+    let mut out = BytesMut::new();
+    match packet {
+        Packet::Connect(p) => p.write(&mut out),
+        Packet::ConnAck(p) => p.write(&mut out),
+        Packet::Publish(p) => p.write(&mut out),
+        Packet::PubAck(p) => p.write(&mut out),
+        Packet::PubRec(p) => p.write(&mut out),
+        Packet::PubRel(p) => p.write(&mut out),
+        Packet::PubComp(p) => p.write(&mut out),
+        Packet::Subscribe(p) => p.write(&mut out),
+        Packet::SubAck(p) => p.write(&mut out),
+        Packet::Unsubscribe(p) => p.write(&mut out),
+        Packet::UnsubAck(p) => p.write(&mut out),
+        Packet::PingReq => v4::PingReq.write(&mut out),
+        Packet::PingResp => v4::PingResp.write(&mut out),
+        Packet::Disconnect => v4::Disconnect.write(&mut out),
+    }?;
+    Ok(out.freeze())
 }

@@ -90,6 +90,7 @@ impl Script {
             retain: false,
             dup: false,
             pkid: 1,
+            properties: Default::default(),
         }));
     }
 

@@ -159,7 +159,9 @@ impl<L: Fn(String)> SessionHandler for DeviceHandler<L> {
             }
             Event::Delivered { pkid, .. } => self.on_acknowledged(now, session, *pkid, None),
             Event::Subscribed { pkid, results } => {
-                let refused = results.iter().find(|(_, r)| *r == SubscribeResult::Refused);
+                let refused = results
+                    .iter()
+                    .find(|(_, r)| matches!(r, SubscribeResult::Refused(_)));
                 let refused = refused.map(|(filter, _)| filter.as_str());
                 self.on_acknowledged(now, session, *pkid, refused);
             }

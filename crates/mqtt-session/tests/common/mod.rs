@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use mqtt_session::codec::encode;
 use mqtt_session::{ConnectOptions, Event, Instant, Output, QoS, Session};
 use mqttbytes::v4::{self, ConnectReturnCode, Packet};
 
@@ -162,7 +161,29 @@ pub fn abandoned(events: &[Event]) -> Vec<u16> {
 
 /// A PUBLISH as the broker would send it.
 pub fn inbound(qos: QoS, pkid: u16, payload: &'static str) -> Packet {
-    let mut p = v4::Publish::new("sensor/temperature", qos, payload);
+    let mut p = v4::Publish::new("sensor/temperature", qos.into(), payload);
     p.pkid = pkid;
     Packet::Publish(p)
+}
+
+/// Encodes a packet as the broker would (mqttbytes v4, an independent encoder).
+pub fn encode(packet: &Packet) -> Result<Bytes, mqttbytes::Error> {
+    let mut out = BytesMut::new();
+    match packet {
+        Packet::Connect(p) => p.write(&mut out),
+        Packet::ConnAck(p) => p.write(&mut out),
+        Packet::Publish(p) => p.write(&mut out),
+        Packet::PubAck(p) => p.write(&mut out),
+        Packet::PubRec(p) => p.write(&mut out),
+        Packet::PubRel(p) => p.write(&mut out),
+        Packet::PubComp(p) => p.write(&mut out),
+        Packet::Subscribe(p) => p.write(&mut out),
+        Packet::SubAck(p) => p.write(&mut out),
+        Packet::Unsubscribe(p) => p.write(&mut out),
+        Packet::UnsubAck(p) => p.write(&mut out),
+        Packet::PingReq => v4::PingReq.write(&mut out),
+        Packet::PingResp => v4::PingResp.write(&mut out),
+        Packet::Disconnect => v4::Disconnect.write(&mut out),
+    }?;
+    Ok(out.freeze())
 }

@@ -10,8 +10,8 @@ use mqtt_session::{CommandError, Phase, ProtocolError, QoS};
 use crate::broker::tagged;
 use crate::case::{Case, Transport};
 use crate::packets::{
-    chance, mutated_packet, qos, random_bytes, random_packet, FILTERS, TOPICS, VALID_FILTERS,
-    VALID_TOPICS,
+    chance, encode, mutated_packet, qos, random_bytes, random_packet, FILTERS, TOPICS,
+    VALID_FILTERS, VALID_TOPICS,
 };
 
 /// Rounds of "deliver everything" a settling exchange may take.
@@ -222,7 +222,7 @@ impl Case<'_> {
         let bytes = match self.rng.below(3) {
             0 => {
                 let packet = random_packet(&mut self.rng, &hints);
-                mqtt_session::codec::encode(&packet).map_or_else(|_| vec![0xf0], |b| b.to_vec())
+                encode(&packet).map_or_else(|_| vec![0xf0], |b| b.to_vec())
             }
             1 => mutated_packet(&mut self.rng, &hints),
             _ => random_bytes(&mut self.rng, 32),

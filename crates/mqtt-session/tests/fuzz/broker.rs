@@ -216,7 +216,7 @@ impl Broker {
                     .iter()
                     .map(|f| match rng.below(8) {
                         0 => SubscribeReasonCode::Failure,
-                        1 => SubscribeReasonCode::Success(QoS::AtMostOnce),
+                        1 => SubscribeReasonCode::Success(QoS::AtMostOnce.into()),
                         _ => SubscribeReasonCode::Success(f.qos),
                     })
                     .collect();
@@ -244,11 +244,12 @@ impl Broker {
         strict: bool,
     ) -> Result<Vec<Packet>, String> {
         let tag = tag_of(&p.payload);
-        if strict && p.qos != QoS::AtMostOnce {
+        let qos = QoS::from(p.qos);
+        if strict && qos != QoS::AtMostOnce {
             self.check_publish(&p, tag, published)?;
         }
         let tag = tag.unwrap_or(u64::MAX);
-        Ok(match p.qos {
+        Ok(match qos {
             QoS::AtMostOnce => {
                 *self.forwarded.entry(tag).or_default() += 1;
                 vec![]
@@ -294,7 +295,7 @@ impl Broker {
         let Some(tag) = tag else {
             return Err(format!("PUBLISH {} lost its payload's tag", p.pkid));
         };
-        if published.get(&tag) != Some(&(p.pkid, p.qos)) {
+        if published.get(&tag) != Some(&(p.pkid, p.qos.into())) {
             return Err(format!(
                 "PUBLISH {} at {:?} carries message {tag}, published as {:?}",
                 p.pkid,
@@ -331,7 +332,7 @@ impl Broker {
 /// A PUBLISH of message `tag` on one of the valid topics.
 fn publish(tag: u64, qos: QoS, pkid: u16) -> v4::Publish {
     let topic = TOPICS[(tag % VALID_TOPICS) as usize];
-    let mut p = v4::Publish::from_bytes(topic, qos, tagged(tag, vec![]));
+    let mut p = v4::Publish::from_bytes(topic, qos.into(), tagged(tag, vec![]));
     p.pkid = pkid;
     p
 }

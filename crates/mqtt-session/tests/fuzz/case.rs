@@ -7,18 +7,18 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
-use mqtt_session::codec::{encode, Decoder};
+use bytes::{Bytes, BytesMut};
+use mqtt_session::codec::Decoder;
 use mqtt_session::{
     ConnectOptions, Credentials, Event, Instant, LastWill, Output, Phase, QoS, Session,
     DEFAULT_MAX_INBOUND_PACKET,
 };
-use mqttbytes::v4::Packet;
+use mqttbytes::v4::{self, Packet};
 use splitmix::SplitMix64;
 
 use crate::broker::Broker;
 use crate::oracle::Oracle;
-use crate::packets::{chance, pick, VALID_FILTERS};
+use crate::packets::{chance, encode, pick, VALID_FILTERS};
 use crate::stats::Stats;
 
 /// Outputs one input may cause besides these: a few per packet received and per message
@@ -93,6 +93,7 @@ impl<'a> Case<'a> {
                 payload: Bytes::from_static(b"gone"),
                 qos: QoS::AtLeastOnce,
                 retain: false,
+                properties: Default::default(),
             });
         }
         if trace {
@@ -182,17 +183,27 @@ impl<'a> Case<'a> {
         ))
     }
 
-    /// A transmit holds exactly one packet that passes the session's own inbound checks,
-    /// and only goes out on an open transport.
+    /// A transmit holds exactly one packet that passes the session's own inbound checks
+    /// and that the broker (mqttbytes v4) reads whole, and only goes out on an open
+    /// transport.
     fn transmitted(&mut self, bytes: &[u8]) -> Result<(), String> {
         if self.trace {
             eprintln!("   sent {bytes:02x?}");
         }
         let mut decoder = Decoder::new(usize::MAX);
         decoder.extend(bytes);
-        let packet = match decoder.next_packet() {
-            Ok(Some(packet)) if decoder.buffered() == 0 => packet,
+        match decoder.next_packet() {
+            Ok(Some(_)) if decoder.buffered() == 0 => {}
             other => return Err(format!("a transmit is not one valid packet: {other:?}")),
+        }
+        let mut buffer = BytesMut::from(bytes);
+        let packet = match v4::read(&mut buffer, usize::MAX) {
+            Ok(packet) if buffer.is_empty() => packet,
+            other => {
+                return Err(format!(
+                    "the broker does not read a transmit as one packet: {other:?}"
+                ))
+            }
         };
         if self.transport != Transport::Up {
             return Err(format!(

@@ -1,8 +1,7 @@
 //! What a hostile broker sends: random valid packets of every type (client-only ones too),
 //! the same packets mutated after encoding, and plain random bytes.
 
-use bytes::Bytes;
-use mqtt_session::codec::encode;
+use bytes::{Bytes, BytesMut};
 use mqtt_session::QoS;
 use mqttbytes::v4::{self, ConnectReturnCode, Packet, SubscribeReasonCode};
 use splitmix::SplitMix64;
@@ -31,6 +30,28 @@ pub fn qos(rng: &mut SplitMix64) -> QoS {
         1 => QoS::AtLeastOnce,
         _ => QoS::ExactlyOnce,
     }
+}
+
+/// Encodes a packet as a broker would (mqttbytes v4, independent of the session's codec).
+pub fn encode(packet: &Packet) -> Result<Bytes, mqttbytes::Error> {
+    let mut out = BytesMut::new();
+    match packet {
+        Packet::Connect(p) => p.write(&mut out),
+        Packet::ConnAck(p) => p.write(&mut out),
+        Packet::Publish(p) => p.write(&mut out),
+        Packet::PubAck(p) => p.write(&mut out),
+        Packet::PubRec(p) => p.write(&mut out),
+        Packet::PubRel(p) => p.write(&mut out),
+        Packet::PubComp(p) => p.write(&mut out),
+        Packet::Subscribe(p) => p.write(&mut out),
+        Packet::SubAck(p) => p.write(&mut out),
+        Packet::Unsubscribe(p) => p.write(&mut out),
+        Packet::UnsubAck(p) => p.write(&mut out),
+        Packet::PingReq => v4::PingReq.write(&mut out),
+        Packet::PingResp => v4::PingResp.write(&mut out),
+        Packet::Disconnect => v4::Disconnect.write(&mut out),
+    }?;
+    Ok(out.freeze())
 }
 
 pub fn chance(rng: &mut SplitMix64, one_in: u64) -> bool {
@@ -74,7 +95,7 @@ pub fn random_packet(rng: &mut SplitMix64, hints: &[u16]) -> Packet {
         1..=4 => {
             let qos = qos(rng);
             let payload = Bytes::from(random_bytes(rng, 24));
-            let mut p = v4::Publish::from_bytes(*pick(rng, &TOPICS), qos, payload);
+            let mut p = v4::Publish::from_bytes(*pick(rng, &TOPICS), qos.into(), payload);
             p.pkid = if qos == QoS::AtMostOnce { 0 } else { id };
             p.dup = rng.below(2) == 0;
             p.retain = rng.below(2) == 0;
@@ -88,7 +109,7 @@ pub fn random_packet(rng: &mut SplitMix64, hints: &[u16]) -> Packet {
             let codes = (0..rng.below(4))
                 .map(|_| match rng.below(4) {
                     0 => SubscribeReasonCode::Failure,
-                    _ => SubscribeReasonCode::Success(qos(rng)),
+                    _ => SubscribeReasonCode::Success(qos(rng).into()),
                 })
                 .collect();
             Packet::SubAck(v4::SubAck::new(id, codes))
@@ -98,7 +119,7 @@ pub fn random_packet(rng: &mut SplitMix64, hints: &[u16]) -> Packet {
         12 => Packet::PingReq,
         13 => Packet::Disconnect,
         14 => {
-            let mut s = v4::Subscribe::new(*pick(rng, &FILTERS), qos(rng));
+            let mut s = v4::Subscribe::new(*pick(rng, &FILTERS), qos(rng).into());
             s.pkid = id;
             Packet::Subscribe(s)
         }

@@ -49,7 +49,7 @@ impl Stats {
 
     pub fn sent(&mut self, packet: &Packet) {
         match packet {
-            Packet::Publish(p) if p.dup && p.qos != QoS::AtMostOnce => self.resends += 1,
+            Packet::Publish(p) if p.dup && p.qos != QoS::AtMostOnce.into() => self.resends += 1,
             Packet::PubRel(_) => self.pubrels += 1,
             _ => {}
         }
