@@ -109,6 +109,14 @@ pub fn BrokerFields() -> impl IntoView {
                 <option value="5">"5"</option>
             </select>
         </label>
+        <Show when=move || {
+            prefs.protocol.get() == ProtocolVersion::V5
+                && prefs.url.with(|u| *u == default_broker_url())
+        }>
+            <p class="hint wide" data-testid="protocol-hint">
+                "The lab's embedded broker (this page's default URL) speaks MQTT 3.1.1 only: choose 3.1.1 for it, or point the URL at a broker that speaks 5 (mosquitto 2, EMQX, HiveMQ…)."
+            </p>
+        </Show>
         <label>
             <span>"User name"</span>
             <input
