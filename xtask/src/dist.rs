@@ -33,6 +33,7 @@ pub fn build(root: &Path, dist: &Path) -> Res {
             .env("PATH", binaryen::path_env())
             .current_dir(root),
     )?;
+    externalize_loader(dist)?;
     let entries =
         std::fs::read_dir(dist).map_err(|e| format!("cannot list {}: {e}", dist.display()))?;
     let mut found = false;
@@ -111,6 +112,45 @@ pub fn smoke_test(root: &Path, dist: &Path) -> Res {
             dist.join("index.html").display()
         ))
     }
+}
+
+/// Moves trunk's inline `<script type="module">` loader out of `index.html` into a file
+/// (`start-<hash>.js`), so the page runs under a policy without `'unsafe-inline'` (see the
+/// README's "Host it"). trunk 0.21 has no option for it (trunk-rs/trunk#288).
+pub fn externalize_loader(dist: &Path) -> Res {
+    let index = dist.join("index.html");
+    let html = std::fs::read_to_string(&index)
+        .map_err(|e| format!("cannot read {}: {e}", index.display()))?;
+    let open = "<script type=\"module\">";
+    let Some(start) = html.find(open) else {
+        return Ok(()); // already external (or trunk changed): nothing inline to move
+    };
+    let body_start = start + open.len();
+    let end = html[body_start..]
+        .find("</script>")
+        .map(|i| body_start + i)
+        .ok_or("index.html: an inline <script> without </script>")?;
+    let script = html[body_start..end].trim();
+    // A content hash in the name, like trunk's own files, so caches never serve a stale one.
+    let hash = script.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    let name = format!("start-{:016x}.js", hash);
+    std::fs::write(dist.join(&name), format!("{script}\n"))
+        .map_err(|e| format!("cannot write {name}: {e}"))?;
+    let tag = format!("<script type=\"module\" src=\"/{name}\"></script>");
+    let html = format!(
+        "{}{tag}{}",
+        &html[..start],
+        &html[end + "</script>".len()..]
+    );
+    if html.contains("<script type=\"module\">") || html.contains(" style=\"") {
+        return Err(
+            "index.html still has an inline script or style after moving the loader".into(),
+        );
+    }
+    std::fs::write(&index, html).map_err(|e| format!("cannot write {}: {e}", index.display()))?;
+    Ok(())
 }
 
 fn kib(bytes: u64) -> String {

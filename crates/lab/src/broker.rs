@@ -304,6 +304,8 @@ pub async fn start(config: &LabConfig) -> Result<RunningBroker, LabError> {
         app,
         links: links.clone(),
         control: config.control,
+        // rumqttd 0.20 speaks MQTT 5 on a separate TCP listener only.
+        refuse_mqtt5: true,
     };
     let bridge = front_door::serve(ws_listener, "WebSocket", door);
     let mut ws = ListenerTask::spawn(Listener::WebSocket, ws_addr, bridge);
@@ -316,6 +318,7 @@ pub async fn start(config: &LabConfig) -> Result<RunningBroker, LabError> {
                 app: None,
                 links,
                 control: config.control,
+                refuse_mqtt5: false,
             };
             let bridge = front_door::serve(listener, "upstream WebSocket", door);
             let mut task = ListenerTask::spawn(Listener::Upstream, addr, bridge);

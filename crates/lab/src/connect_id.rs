@@ -7,8 +7,8 @@
 pub(crate) enum Reading {
     /// The CONNECT has not reached its client id yet.
     NeedMore,
-    /// The client id of the CONNECT.
-    Found(String),
+    /// The client id and protocol level (4: 3.1.1, 5: 5.0) of the CONNECT.
+    Found { client_id: String, level: u8 },
     /// The first packet is not a CONNECT with a readable client id; the broker will refuse it.
     NotAConnect,
 }
@@ -62,7 +62,22 @@ fn client_id(bytes: &[u8]) -> Reading {
         return Reading::NeedMore;
     };
     // protocol name, then level, flags and keep alive
-    let id_len_at = header + 2 + usize::from(name_len) + 1 + 1 + 2;
+    let level_at = header + 2 + usize::from(name_len);
+    let Some(&level) = bytes.get(level_at) else {
+        return Reading::NeedMore;
+    };
+    let mut id_len_at = level_at + 1 + 1 + 2;
+    // MQTT 5: the CONNECT's properties come before the payload (§3.1.2.11).
+    if level == 5 {
+        let Some(rest) = bytes.get(id_len_at..) else {
+            return Reading::NeedMore;
+        };
+        match remaining_length(rest) {
+            Length::Known(properties, used) => id_len_at += used + properties,
+            Length::NeedMore => return Reading::NeedMore,
+            Length::Malformed => return Reading::NotAConnect,
+        }
+    }
     if id_len_at + 2 > packet_end {
         return Reading::NotAConnect;
     }
@@ -77,7 +92,10 @@ fn client_id(bytes: &[u8]) -> Reading {
     match bytes.get(id_at..id_end) {
         None => Reading::NeedMore,
         Some(id) => match std::str::from_utf8(id) {
-            Ok(id) => Reading::Found(id.to_owned()),
+            Ok(id) => Reading::Found {
+                client_id: id.to_owned(),
+                level,
+            },
             Err(_) => Reading::NotAConnect,
         },
     }
@@ -136,10 +154,46 @@ mod tests {
     fn finds_the_client_id_in_a_whole_connect() {
         let mut reader = ClientIdReader::default();
         let found = reader.push(&connect("MQTT", "pg-test-1"));
-        assert_eq!(found, Reading::Found("pg-test-1".to_owned()));
+        assert_eq!(
+            found,
+            Reading::Found {
+                client_id: "pg-test-1".to_owned(),
+                level: 4
+            }
+        );
         let mqtt_3_1 = connect("MQIsdp", "old-client");
         let found = ClientIdReader::default().push(&mqtt_3_1);
-        assert_eq!(found, Reading::Found("old-client".to_owned()));
+        assert_eq!(
+            found,
+            Reading::Found {
+                client_id: "old-client".to_owned(),
+                level: 4
+            }
+        );
+    }
+
+    #[test]
+    fn finds_the_client_id_and_level_of_an_mqtt5_connect_past_its_properties() {
+        let mut rest = Vec::new();
+        rest.extend(4u16.to_be_bytes());
+        rest.extend(b"MQTT");
+        rest.extend([5, 0x02, 0, 30]); // level 5; clean start; keep alive 30 s
+        rest.extend([5, 0x11, 0, 0, 0, 60]); // properties: session expiry 60 s
+        rest.extend(6u16.to_be_bytes());
+        rest.extend(b"v5-cli");
+        let mut packet = vec![0x10, rest.len() as u8];
+        packet.extend(rest);
+        let found = ClientIdReader::default().push(&packet);
+        let want = Reading::Found {
+            client_id: "v5-cli".to_owned(),
+            level: 5,
+        };
+        assert_eq!(found, want);
+        // Cut inside the properties: wait for more.
+        assert_eq!(
+            ClientIdReader::default().push(&packet[..14]),
+            Reading::NeedMore
+        );
     }
 
     #[test]
@@ -152,7 +206,13 @@ mod tests {
             if index + 1 < id_end {
                 assert_eq!(reading, Reading::NeedMore, "after {} bytes", index + 1);
             } else {
-                assert_eq!(reading, Reading::Found("split".to_owned()));
+                assert_eq!(
+                    reading,
+                    Reading::Found {
+                        client_id: "split".to_owned(),
+                        level: 4
+                    }
+                );
                 return;
             }
         }
@@ -162,7 +222,13 @@ mod tests {
     #[test]
     fn an_empty_client_id_is_an_id() {
         let found = ClientIdReader::default().push(&connect("MQTT", ""));
-        assert_eq!(found, Reading::Found(String::new()));
+        assert_eq!(
+            found,
+            Reading::Found {
+                client_id: String::new(),
+                level: 4
+            }
+        );
     }
 
     #[test]

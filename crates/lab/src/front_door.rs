@@ -38,6 +38,10 @@ pub(crate) struct Door {
     pub(crate) links: LiveLinks,
     /// Answer `/control/...` (`--control`).
     pub(crate) control: bool,
+    /// Answer an MQTT 5 CONNECT with CONNACK 0x84 "unsupported protocol version" instead of
+    /// bridging it (the embedded broker's TCP listener speaks 3.1.1 only, and would just
+    /// close, which a client cannot tell from a broken link).
+    pub(crate) refuse_mqtt5: bool,
 }
 
 /// Serves a WebSocket port forever: WebSocket clients are bridged to `door.broker`; with an
@@ -77,9 +81,10 @@ async fn answer(peer: SocketAddr, request: Request<Incoming>, door: &Door) -> Re
         // always finds it.
         let (registration, cut) = door.links.register();
         let broker = door.broker.clone();
+        let refuse_mqtt5 = door.refuse_mqtt5;
         tokio::spawn(async move {
             if let Some(ws) = ws.await {
-                let end = ws_bridge::relay(ws, &broker, registration, cut).await;
+                let end = ws_bridge::relay(ws, &broker, registration, cut, refuse_mqtt5).await;
                 debug!(%peer, "WebSocket connection ended: {end:?}");
             }
         });

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hyper::header::{HeaderValue, ALLOW};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_SECURITY_POLICY};
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::http_server::{response, text_response, Body};
@@ -94,11 +94,53 @@ pub(crate) async fn respond<B>(request: &Request<B>, app: &AppDir) -> Response<B
     };
     // hyper sends only the head (with the body's length) to a HEAD request.
     match tokio::fs::read(&file).await {
-        Ok(body) => response(StatusCode::OK, content_type(&file), body.into()),
+        Ok(body) => {
+            let strict = content_type(&file).starts_with("text/html") && !has_inline_script(&body);
+            let mut ok = response(StatusCode::OK, content_type(&file), body.into());
+            if strict {
+                let csp = HeaderValue::from_static(STRICT_CSP);
+                ok.headers_mut().insert(CONTENT_SECURITY_POLICY, csp);
+            }
+            ok
+        }
         Err(_) => {
             let reason = "The file could not be read.\n";
             text_response(StatusCode::INTERNAL_SERVER_ERROR, reason)
         }
+    }
+}
+
+/// The Content-Security-Policy a release build of the app runs under (README, "Host it"):
+/// no inline script or style, no eval except WebAssembly compilation, WebSockets to any
+/// broker. `connect-src` also needs `'self'`: the page fetches its own .wasm, and fetches are
+/// governed by `connect-src`, which replaces `default-src`.
+pub(crate) const STRICT_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     connect-src 'self' ws: wss:; style-src 'self'; img-src 'self' data:";
+
+/// Whether an HTML page has an inline `<script>` (one without `src`): trunk's debug builds
+/// load the app that way, and a strict policy would block them, so they are served without
+/// it; `cargo xtask dist` moves the loader into a file, and the release page gets the policy.
+fn has_inline_script(html: &[u8]) -> bool {
+    let html = String::from_utf8_lossy(html).to_ascii_lowercase();
+    html.match_indices("<script").any(|(at, _)| {
+        html[at..]
+            .split('>')
+            .next()
+            .is_some_and(|tag| !tag.contains("src="))
+    })
+}
+
+#[cfg(test)]
+mod csp_tests {
+    use super::has_inline_script;
+
+    #[test]
+    fn a_page_with_an_inline_script_is_told_from_one_without() {
+        let debug = br#"<head><script type="module">import init from '/a.js';</script></head>"#;
+        let release = br#"<head><script type="module" src="/start-1.js"></script></head>"#;
+        assert!(has_inline_script(debug));
+        assert!(!has_inline_script(release));
+        assert!(!has_inline_script(b"<html><body>no scripts</body></html>"));
     }
 }
 

@@ -55,12 +55,24 @@ pub(crate) enum End {
     /// Cut through the control endpoint: both connections dropped, no close frame, no
     /// DISCONNECT, as a network failure would end them.
     Cut,
+    /// An MQTT 5 CONNECT to a broker that speaks 3.1.1 only: answered with CONNACK 0x84.
+    Mqtt5Refused,
 }
+
+/// MQTT 5 CONNACK: session present 0, reason 0x84 "unsupported protocol version", no
+/// properties.
+const CONNACK_UNSUPPORTED_VERSION: [u8; 5] = [0x20, 0x03, 0x00, 0x84, 0x00];
 
 /// Relays between an accepted WebSocket and a new connection to the broker's TCP listener at
 /// `broker` (`HOST:PORT`; every address the host resolves to is tried) until either side ends
 /// or `cut` fires; `registration` is the link's entry among the live links.
-pub(crate) async fn relay(ws: Ws, broker: &str, registration: Registration, cut: CutSignal) -> End {
+pub(crate) async fn relay(
+    ws: Ws,
+    broker: &str,
+    registration: Registration,
+    cut: CutSignal,
+    refuse_mqtt5: bool,
+) -> End {
     let (mut ws_tx, mut ws_rx) = ws.split();
     let upstream = match TcpStream::connect(broker).await {
         Ok(upstream) => upstream,
@@ -77,7 +89,7 @@ pub(crate) async fn relay(ws: Ws, broker: &str, registration: Registration, cut:
     let (mut tcp_rx, mut tcp_tx) = upstream.into_split();
 
     let end = tokio::select! {
-        end = client_to_broker(&mut ws_rx, &mut tcp_tx, &registration) => end,
+        end = client_to_broker(&mut ws_rx, &mut tcp_tx, &registration, refuse_mqtt5) => end,
         end = broker_to_client(&mut tcp_rx, &mut ws_tx) => end,
         () = cut.cut() => End::Cut,
     };
@@ -90,6 +102,17 @@ pub(crate) async fn relay(ws: Ws, broker: &str, registration: Registration, cut:
         },
         End::Broker => close(&mut ws_tx, CloseCode::Normal, "closed by the broker").await,
         End::Refused(code, reason) => close(&mut ws_tx, *code, reason).await,
+        End::Mqtt5Refused => {
+            let connack = Message::Binary(CONNACK_UNSUPPORTED_VERSION.to_vec().into());
+            if ws_tx.send(connack).await.is_ok() {
+                close(
+                    &mut ws_tx,
+                    CloseCode::Normal,
+                    "MQTT 5 is not supported here",
+                )
+                .await;
+            }
+        }
         // Returning drops both sockets (closed by the OS), and nothing is said on either.
         End::Cut => {}
     }
@@ -104,6 +127,7 @@ async fn client_to_broker(
     ws_rx: &mut SplitStream<Ws>,
     tcp_tx: &mut OwnedWriteHalf,
     registration: &Registration,
+    refuse_mqtt5: bool,
 ) -> End {
     let mut naming = Some(ClientIdReader::default());
     while let Some(message) = ws_rx.next().await {
@@ -112,7 +136,10 @@ async fn client_to_broker(
                 if let Some(reader) = &mut naming {
                     match reader.push(&bytes) {
                         Reading::NeedMore => {}
-                        Reading::Found(client_id) => {
+                        Reading::Found { level: 5, .. } if refuse_mqtt5 => {
+                            return End::Mqtt5Refused;
+                        }
+                        Reading::Found { client_id, .. } => {
                             registration.name(client_id);
                             naming = None;
                         }

@@ -5,9 +5,9 @@ mod v5_common;
 
 use bytes::Bytes;
 use mqtt_session::{
-    AbandonReason, CloseReason, Direction, Event, Instant, PacketKind, Phase, ProtocolError,
-    PublishProperties, QoS, ReasonCode, Reconnect, ReconnectPolicy, ReconnectState, Session, Stop,
-    StoreSnapshot, SNAPSHOT_VERSION,
+    AbandonReason, CloseReason, ConnectRefusal, Direction, Event, Instant, Output, PacketKind,
+    Phase, ProtocolError, PublishProperties, QoS, ReasonCode, Reconnect, ReconnectPolicy,
+    ReconnectState, Session, Stop, StoreSnapshot, SNAPSHOT_VERSION,
 };
 use mqttbytes::v5::{self, ConnectReturnCode, Packet};
 use v5_common::{
@@ -785,4 +785,34 @@ fn a_format_1_snapshot_still_reads_with_empty_properties() {
     let p = publish_of(&sent[0]);
     assert_eq!((p.pkid, p.dup, &p.payload[..]), (1, true, &b"x"[..]));
     assert_eq!(p.properties, None);
+}
+
+/// aedes, amqtt and other 3.1.1-only brokers answer a level-5 CONNECT with a 3.1.1 CONNACK
+/// (return code 1): that is a refusal to act on, not a malformed packet.
+#[test]
+fn a_3_1_1_connack_refusing_mqtt5_is_read_as_unsupported_protocol_version() {
+    for (code, refusal) in [
+        (0x01, ConnectRefusal::UnacceptableProtocolVersion),
+        (0x05, ConnectRefusal::NotAuthorized),
+        (0x84, ConnectRefusal::UnacceptableProtocolVersion),
+    ] {
+        let mut session = Session::new(options("old-broker")).expect("valid");
+        let now = Instant::from_millis(0);
+        session.handle_transport_open(now);
+        while !matches!(session.poll_output(), Output::Timeout(_) | Output::Idle) {}
+        session.handle_bytes(now, &[0x20, 0x02, 0x00, code]);
+        let mut closed = None;
+        loop {
+            match session.poll_output() {
+                Output::Event(Event::Closed(reason)) => closed = Some(reason),
+                Output::Timeout(_) | Output::Idle => break,
+                _ => {}
+            }
+        }
+        assert_eq!(
+            closed,
+            Some(CloseReason::Refused(refusal)),
+            "code {code:#04x}"
+        );
+    }
 }

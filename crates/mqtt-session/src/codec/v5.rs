@@ -207,6 +207,21 @@ pub(super) fn read(frame: &mut BytesMut, max: usize) -> Result<Packet, ProtocolE
     let header_len = 1 + frame[1..].iter().take_while(|b| *b & 0x80 != 0).count() + 1;
     let body = &frame[header_len..];
     match byte1 >> 4 {
+        // A broker that speaks 3.1.1 only refuses a level-5 CONNECT with its own CONNACK
+        // (two bytes, return code 1 "unacceptable protocol version"), as [MQTT-3.1.2-2]
+        // tells it to: read it as the refusal it is, not as a malformed MQTT 5 CONNACK.
+        2 if body.len() == 2 && body[1] != 0 => {
+            let code = body[1];
+            let reason = match code {
+                1..=5 => ReasonCode::from_v311_connack(code),
+                other => ReasonCode(other),
+            };
+            return Ok(Packet::ConnAck(Box::new(ConnAck {
+                session_present: false,
+                reason,
+                properties: ConnAckProperties::default(),
+            })));
+        }
         14 => return disconnect(body),
         15 => return Ok(Packet::Auth(ReasonCode(body.first().copied().unwrap_or(0)))),
         _ => {}
