@@ -227,6 +227,13 @@ struct SolveArgs {
     /// MQTT client id (default solver-<pid>)
     #[arg(long, value_name = "X")]
     client_id: Option<String>,
+    /// run N students at once (a class): user ids <ID>-1..<ID>-N, client ids <X>-1..<X>-N;
+    /// prints completions, errors and p50/p99 times instead of each student's steps
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    clients: Option<u32>,
+    /// with --clients, start one student every MS milliseconds (default 2)
+    #[arg(long, value_name = "MS", requires = "clients")]
+    ramp_ms: Option<u64>,
 }
 
 /// What the command line asks for.
@@ -264,6 +271,10 @@ pub struct SolveCli {
     pub credentials: Option<Credentials>,
     pub qos: QoS,
     pub client_id: String,
+    /// More than 1: a class run of this many students.
+    pub clients: u32,
+    /// Between two students' starts in a class run.
+    pub ramp: Duration,
 }
 
 /// A seed for the challenge when `--seed` is not given: the wall clock, so two runs differ.
@@ -339,6 +350,8 @@ fn solve_options(args: SolveArgs) -> SolveCli {
         client_id: args
             .client_id
             .unwrap_or_else(|| format!("solver-{}", std::process::id())),
+        clients: args.clients.unwrap_or(1),
+        ramp: Duration::from_millis(args.ramp_ms.unwrap_or(2)),
     }
 }
 
@@ -638,6 +651,45 @@ mod tests {
         assert_eq!(cli.qos, QoS::AtMostOnce);
         assert_eq!(cli.client_id, "me");
         assert_eq!(cli.credentials.map(|c| c.password), Some(None));
+        assert_eq!(cli.clients, 1);
+    }
+
+    #[test]
+    fn solve_runs_a_class_with_clients_and_a_ramp() {
+        let Ok(Command::Solve(cli)) = run(&[
+            "solve",
+            "--broker",
+            "h:1",
+            "--user-id",
+            "7",
+            "--clients",
+            "1000",
+            "--ramp-ms",
+            "5",
+        ]) else {
+            panic!("should parse");
+        };
+        assert_eq!((cli.clients, cli.ramp), (1000, Duration::from_millis(5)));
+        assert!(err(&[
+            "solve",
+            "--broker",
+            "h:1",
+            "--user-id",
+            "7",
+            "--clients",
+            "0"
+        ])
+        .contains("--clients"));
+        assert!(err(&[
+            "solve",
+            "--broker",
+            "h:1",
+            "--user-id",
+            "7",
+            "--ramp-ms",
+            "5"
+        ])
+        .contains("--clients"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use challenge::{ChallengeEvent, ClientConfig, Phase, ServerConfig};
 use lab::challenge_service::{self, describe, ServiceEvent};
+use lab::class_report::run_class;
 use lab::solver::{self, SolveOptions};
 use mqtt_session::{ConnectOptions, QoS};
 
@@ -81,6 +82,9 @@ pub async fn serve(options: ServiceOptions) -> ExitCode {
 
 /// `lab solve`: 0 when done, 1 when failed, 2 for settings the solver refuses.
 pub async fn solve(cli: SolveCli) -> ExitCode {
+    if cli.clients > 1 {
+        return solve_class(cli).await;
+    }
     let mut connect = ConnectOptions::new(cli.client_id.clone());
     connect.credentials = cli.credentials;
     let mut challenge = ClientConfig::new(cli.user_id.clone());
@@ -150,5 +154,34 @@ fn qos_number(qos: QoS) -> u8 {
         QoS::AtMostOnce => 0,
         QoS::AtLeastOnce => 1,
         QoS::ExactlyOnce => 2,
+    }
+}
+
+/// `lab solve --clients N`: N students at once, each the same solver as a single run with its
+/// own user id (`<ID>-<i>`) and client id (`<X>-<i>`), started `ramp` apart; prints one
+/// summary (completions, errors grouped, p50/p99 times). Exits 0 only if all completed.
+async fn solve_class(cli: SolveCli) -> ExitCode {
+    let n = cli.clients;
+    say(&format!(
+        "lab solve: a class of {n} students on {}, QoS {}, one start every {} ms\n",
+        cli.broker,
+        qos_number(cli.qos),
+        cli.ramp.as_millis()
+    ));
+    let mut connect = ConnectOptions::new(cli.client_id.clone());
+    connect.credentials = cli.credentials.clone();
+    let mut challenge = ClientConfig::new(cli.user_id.clone());
+    challenge.qos = cli.qos;
+    let template = SolveOptions {
+        broker: cli.broker.clone(),
+        connect,
+        challenge,
+    };
+    let report = run_class(&template, n, cli.ramp).await;
+    say(&report.to_string());
+    if report.all_done() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }

@@ -30,6 +30,7 @@
 
 mod broker;
 pub mod challenge_service;
+pub mod class_report;
 mod config;
 mod connect_id;
 mod control;

@@ -110,3 +110,25 @@ async fn impossible_service_settings_are_refused_before_connecting() {
     let started = start_service(&closed_port(), options, config, |_| {}).await;
     assert!(matches!(started, Err(ServiceError::Config(_))));
 }
+
+/// A class at once (`lab solve --clients N`): 50 students, each with its own user id, all
+/// complete against one service on the embedded broker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_class_of_fifty_students_completes_against_one_service() {
+    let lab = start_lab().await;
+    let broker = lab.tcp_addr().to_string();
+    let pace = Some(Duration::from_millis(5));
+    let _service = service(&broker, None, fast_server(5, pace, QoS::AtLeastOnce)).await;
+    let template = SolveOptions {
+        broker,
+        connect: ConnectOptions::new("class-test"),
+        challenge: ClientConfig::new("class"),
+    };
+    let run = lab::class_report::run_class(&template, 50, Duration::from_millis(1));
+    let report = tokio::time::timeout(support::challenge::RUN_GUARD, run)
+        .await
+        .expect("the class finished within the guard");
+    assert_eq!((report.students, report.completed), (50, 50), "{report}");
+    assert!(report.errors.is_empty(), "{report}");
+    assert_eq!(report.commands_times.len(), 50);
+}
