@@ -107,6 +107,9 @@ impl Session {
             }
         };
         packet.pkid = pkid.unwrap_or(0);
+        if let Some(link) = self.link.as_mut() {
+            link.qos_check.note_sent(topic, &packet.payload, qos);
+        }
         let queued =
             pkid.is_some_and(|id| self.store.outgoing_stage(id) == Some(OutgoingStage::Queued));
         if !queued {

@@ -143,6 +143,15 @@ impl Session {
         if !deliver {
             return;
         }
+        // [MQTT-3.8.4-6]: never above the QoS published with, nor above the QoS granted.
+        if let Some(link) = self.link.as_mut() {
+            let granted = self.store.subscriptions();
+            let check = &mut link.qos_check;
+            if let Some(text) = check.check(&publish.topic, &publish.payload, publish.qos, granted)
+            {
+                self.warn(text);
+            }
+        }
         if publish.properties.payload_format_indicator == Some(1)
             && std::str::from_utf8(&publish.payload).is_err()
         {

@@ -77,6 +77,7 @@ mod fixed_header;
 mod inbound;
 mod options;
 pub mod packet;
+mod qos_check;
 mod reason;
 mod reconnect;
 mod resume;

@@ -19,6 +19,7 @@ use crate::error::{CloseReason, CommandError, OptionsError};
 use crate::event::{Direction, Event, Output, PacketKind};
 use crate::options::ConnectOptions;
 use crate::packet::{Connect, Disconnect, Packet, ProtocolVersion, Publish, Will};
+use crate::qos_check::QosCheck;
 use crate::store::{Outgoing, Store};
 use crate::time::Instant;
 
@@ -58,6 +59,8 @@ pub(crate) struct Link {
     pub(crate) info: Option<Box<ConnectionInfo>>,
     /// MQTT 5 topic aliases the broker set on this connection [MQTT-3.3.2-...].
     pub(crate) aliases: BTreeMap<u16, String>,
+    /// Deliveries above the QoS MQTT allows, warned about once per connection.
+    pub(crate) qos_check: QosCheck,
 }
 
 /// A sans-IO MQTT 3.1.1 / 5.0 client session. See the crate documentation for how to drive it.
@@ -315,6 +318,7 @@ impl Session {
             pingresp_deadline: None,
             info: None,
             aliases: BTreeMap::new(),
+            qos_check: QosCheck::default(),
         }
     }
 
