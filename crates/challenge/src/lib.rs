@@ -96,9 +96,26 @@ pub use server::{
 
 /// `10 s`, or `1.5 s` when the duration is not whole seconds: for messages.
 pub(crate) fn secs(d: &Duration) -> String {
-    if d.subsec_millis() == 0 {
-        format!("{} s", d.as_secs())
-    } else {
-        format!("{} s", d.as_secs_f64())
+    // Whole milliseconds: `as_secs_f64` would print 6.8469999999999995 for 6.847 s.
+    match d.subsec_millis() {
+        0 => format!("{} s", d.as_secs()),
+        ms => {
+            let fraction = format!("{ms:03}");
+            format!("{}.{} s", d.as_secs(), fraction.trim_end_matches('0'))
+        }
+    }
+}
+
+#[cfg(test)]
+mod secs_tests {
+    use super::secs;
+    use core::time::Duration;
+
+    #[test]
+    fn durations_read_as_whole_milliseconds() {
+        assert_eq!(secs(&Duration::from_secs(10)), "10 s");
+        assert_eq!(secs(&Duration::from_millis(1_500)), "1.5 s");
+        assert_eq!(secs(&Duration::from_millis(6_847)), "6.847 s");
+        assert_eq!(secs(&Duration::from_millis(6_050)), "6.05 s");
     }
 }

@@ -207,6 +207,10 @@ struct ServiceArgs {
     /// MQTT client id (default challenge-service-<pid>)
     #[arg(long, value_name = "X")]
     client_id: Option<String>,
+    /// share the logins with every service of group G ($share/G/login): run several to
+    /// serve a class together; each student stays with the service that got its login
+    #[arg(long, value_name = "G")]
+    share_group: Option<String>,
     #[command(flatten)]
     challenge: ChallengeArgs,
 }
@@ -330,7 +334,12 @@ fn run_options(args: RunArgs, seed: u64) -> Result<Command, clap::Error> {
 }
 
 fn service_options(args: ServiceArgs, seed: u64) -> Result<Command, clap::Error> {
-    let server = server_config(args.challenge, seed, Some("challenge-service"))?;
+    let mut server = server_config(args.challenge, seed, Some("challenge-service"))?;
+    server.share_group = args.share_group;
+    if let Err(error) = ChallengeServer::new(server.clone()) {
+        let mut command = Cli::command();
+        return Err(command.error(ErrorKind::ValueValidation, error.to_string()));
+    }
     Ok(Command::ChallengeService(ServiceOptions {
         broker: args.broker,
         client_id: args

@@ -26,6 +26,12 @@ pub struct ServerConfig {
     /// A session whose replies are not complete this long after its last command is
     /// dropped, with a log line naming the missing replies.
     pub answer_timeout: Duration,
+    /// Scale-out: subscribe to `$share/<group>/login` instead of `login`, so several
+    /// services with the same group share the logins, one each [MQTT-4.8.2]. The instance
+    /// that gets a login owns that student: its unique id, commands and replies (every
+    /// instance subscribes to all replies, `+/+`, and ignores the unique ids it does not
+    /// own), so a student's state is never split between instances.
+    pub share_group: Option<String>,
 }
 
 impl ServerConfig {
@@ -40,6 +46,7 @@ impl ServerConfig {
             pace: Some(Duration::from_millis(200)),
             qos: QoS::AtLeastOnce,
             answer_timeout: Duration::from_secs(60),
+            share_group: None,
         }
     }
 }
@@ -53,12 +60,22 @@ pub enum ServerConfigError {
     /// Each session holds its command list in memory; a typo should not exhaust it.
     #[error("max_commands is {0}; at most {MAX_COMMANDS} per session are supported")]
     TooManyCommands(u32),
+    #[error("share group '{0}' must be a non-empty topic level without '/', '+' or '#'")]
+    ShareGroup(String),
 }
 
 /// The most commands one session may be sent.
 pub const MAX_COMMANDS: u32 = 10_000;
 
 impl ServerConfig {
+    /// The filter the server subscribes to for logins.
+    pub fn login_filter(&self) -> String {
+        match &self.share_group {
+            Some(group) => format!("$share/{group}/{}", crate::protocol::LOGIN_TOPIC),
+            None => crate::protocol::LOGIN_TOPIC.to_string(),
+        }
+    }
+
     pub(crate) fn validate(&self) -> Result<(), ServerConfigError> {
         if self.min_commands > self.max_commands {
             return Err(ServerConfigError::CommandRange {
@@ -68,6 +85,11 @@ impl ServerConfig {
         }
         if self.max_commands > MAX_COMMANDS {
             return Err(ServerConfigError::TooManyCommands(self.max_commands));
+        }
+        if let Some(group) = &self.share_group {
+            if group.is_empty() || group.contains(['/', '+', '#', '\0']) {
+                return Err(ServerConfigError::ShareGroup(group.clone()));
+            }
         }
         Ok(())
     }

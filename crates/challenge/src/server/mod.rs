@@ -42,12 +42,9 @@ impl ChallengeServer {
     pub fn new(config: ServerConfig) -> Result<Self, ServerConfigError> {
         config.validate()?;
         let qos = config.qos;
-        let actions = [LOGIN_TOPIC, REPLY_FILTER]
+        let actions = [config.login_filter(), REPLY_FILTER.to_string()]
             .into_iter()
-            .map(|filter| Action::Subscribe {
-                filter: filter.to_string(),
-                qos,
-            })
+            .map(|filter| Action::Subscribe { filter, qos })
             .collect();
         Ok(Self {
             rng: SplitMix64::new(config.seed),
