@@ -184,8 +184,10 @@ pub fn describe_close(url: &str, code: u16, reason: &str, opened: bool) -> Strin
     };
     if !opened {
         return format!(
-            "could not open a WebSocket to {url}{reason}. Check that the broker is running, that this port is its \
-             WebSocket listener (not plain MQTT on 1883) and that the path is right (often /mqtt)"
+            "could not open a WebSocket to {url}{reason}. Check that the broker is running and \
+             that this port is its WebSocket listener (not plain MQTT on 1883). If it is, the \
+             server refused the WebSocket handshake: {}",
+            handshake_hint(url)
         );
     }
     match code {
@@ -207,6 +209,38 @@ pub fn describe_close(url: &str, code: u16, reason: &str, opened: bool) -> Strin
     }
 }
 
+/// Why a server that is listening may refuse the handshake. The browser hides the HTTP
+/// status (a 404 and a 400 both read as close code 1006 before open), so the sentence names
+/// the two usual causes, with what the brokers checked here do (NOTES' broker table).
+pub fn handshake_hint(url: &str) -> String {
+    let path = url_path(url);
+    let on_path = if path == "/mqtt" {
+        "the path /mqtt is the usual one (ejabberd serves MQTT over WebSocket on /mqtt only; \
+         HiveMQ and EMQX on /mqtt; mosquitto and aedes on any path)"
+            .to_string()
+    } else {
+        format!(
+            "wrong path? This URL asks for '{path}': ejabberd serves MQTT over WebSocket on \
+             /mqtt only (404 elsewhere), HiveMQ and EMQX on /mqtt; mosquitto and aedes accept \
+             any path. Try ws://…/mqtt"
+        )
+    };
+    format!(
+        "{on_path}. Or the subprotocol: this page offers `mqtt`, which amqtt and rmqtt require \
+         and which some proxies drop (a broker that wants `mqttv3.1` or none refuses it)"
+    )
+}
+
+/// The path of a ws:// or wss:// URL ("/" when it has none), without query or fragment.
+fn url_path(url: &str) -> &str {
+    let rest = url.trim().split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    match rest.find('/') {
+        Some(i) => &rest[i..],
+        None => "/",
+    }
+}
+
 /// Whether the page itself was loaded over https.
 pub fn page_is_https() -> bool {
     web_sys::window()
@@ -220,4 +254,42 @@ fn js_error_text(value: &wasm_bindgen::JsValue) -> String {
         .map(|e| String::from(e.message()))
         .or_else(|| value.as_string())
         .unwrap_or_else(|| "unknown error".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_handshake_refused_on_another_path_names_ejabberds_mqtt_path() {
+        let text = describe_close("ws://127.0.0.1:5280/ws", 1006, "", false);
+        assert!(text.starts_with("could not open a WebSocket"), "{text}");
+        assert!(
+            text.contains("wrong path? This URL asks for '/ws'"),
+            "{text}"
+        );
+        assert!(text.contains("ejabberd serves MQTT over WebSocket on /mqtt only"));
+        assert!(text.contains("subprotocol"), "{text}");
+    }
+
+    #[test]
+    fn a_handshake_refused_on_mqtt_points_at_the_subprotocol() {
+        let text = describe_close("ws://127.0.0.1:8080/mqtt", 1006, "", false);
+        assert!(text.contains("the path /mqtt is the usual one"), "{text}");
+        assert!(!text.contains("wrong path?"), "{text}");
+        assert!(text.contains("amqtt and rmqtt require"), "{text}");
+    }
+
+    #[test]
+    fn the_path_of_a_url_ignores_query_and_credentials() {
+        assert_eq!(url_path("ws://h:1"), "/");
+        assert_eq!(url_path("wss://u:p@h/a/b?x=1#f"), "/a/b");
+        assert_eq!(url_path(" ws://h:9001/mqtt "), "/mqtt");
+    }
+
+    #[test]
+    fn a_close_after_open_keeps_its_code_sentence() {
+        let text = describe_close("ws://h/mqtt", 1006, "", true);
+        assert!(text.contains("without a closing handshake"), "{text}");
+    }
 }

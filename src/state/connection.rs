@@ -87,7 +87,10 @@ impl Status {
     pub fn closed(reason: &CloseReason) -> Self {
         match reason {
             CloseReason::ClientDisconnect => Self::new(ConnState::Idle, "disconnected"),
-            other => Self::new(ConnState::Failed, other.to_string()),
+            other => match broker_hint(other) {
+                Some(hint) => Self::new(ConnState::Failed, format!("{other}. {hint}")),
+                None => Self::new(ConnState::Failed, other.to_string()),
+            },
         }
     }
 
@@ -107,6 +110,53 @@ impl Status {
 impl Default for Status {
     fn default() -> Self {
         Self::idle()
+    }
+}
+
+/// What real brokers are known to do when they refuse a CONNECT this way (NOTES' broker
+/// table), as a sentence that follows the refusal: the user learns what to change.
+pub fn broker_hint(reason: &CloseReason) -> Option<&'static str> {
+    use mqtt_session::ConnectRefusal::*;
+    match reason {
+        CloseReason::Refused(NotAuthorized | BadUserNameOrPassword) => Some(
+            "Some brokers refuse every CONNECT without a password, even for an anonymous \
+             login (ejabberd does): if you left the password empty, enter a user name and \
+             password",
+        ),
+        CloseReason::Refused(UnacceptableProtocolVersion) => Some(
+            "Brokers that speak MQTT 3.1.1 only (aedes, amqtt, the lab's embedded broker) \
+             refuse an MQTT 5 CONNECT this way: choose MQTT 3.1.1",
+        ),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod hint_tests {
+    use super::*;
+    use mqtt_session::ConnectRefusal;
+
+    #[test]
+    fn a_refused_login_says_some_brokers_want_a_password_even_for_anonymous_logins() {
+        let status = Status::closed(&CloseReason::Refused(ConnectRefusal::NotAuthorized));
+        assert_eq!(status.state, ConnState::Failed);
+        assert!(status.text.contains("not authorized"), "{}", status.text);
+        assert!(status.text.contains("ejabberd"), "{}", status.text);
+    }
+
+    #[test]
+    fn a_refused_protocol_version_suggests_mqtt_3_1_1() {
+        let refusal = CloseReason::Refused(ConnectRefusal::UnacceptableProtocolVersion);
+        let text = Status::closed(&refusal).text;
+        assert!(text.contains("choose MQTT 3.1.1"), "{text}");
+        assert!(text.contains("aedes"), "{text}");
+    }
+
+    #[test]
+    fn other_closes_carry_no_broker_hint() {
+        let refusal = CloseReason::Refused(ConnectRefusal::ServerUnavailable);
+        assert_eq!(broker_hint(&refusal), None);
+        assert_eq!(broker_hint(&CloseReason::ConnectTimeout(10)), None);
     }
 }
 
