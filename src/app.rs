@@ -6,8 +6,9 @@
 use leptos::prelude::*;
 
 use crate::views::{
-    BrokerPrefs, ChallengeState, ChallengeView, ClientState, ConnectPanel, LogView, PlaygroundView,
-    PublishPanel, RequestPanel, SubscriptionsPanel,
+    BrokerPrefs, ChallengeState, ChallengeView, ClientState, ConnectPanel, LiveRegion, LogView,
+    PlaygroundView, PublishPanel, RequestPanel, Shortcuts, SubscriptionsPanel, ThemeToggle,
+    TopicTreePanel,
 };
 
 /// The views of the page.
@@ -81,6 +82,9 @@ pub fn Shell(
                 {link(Route::Playground, "#playground", "nav-playground", "Playground")}
             </nav>
             <span class="grow"></span>
+            <LiveRegion />
+            <ThemeToggle />
+            <Shortcuts />
             <a
                 class="muted"
                 href=move || {
@@ -122,6 +126,9 @@ fn ClientView() -> impl IntoView {
             <PublishPanel />
             <RequestPanel />
         </div>
-        <LogView log=state.log trace=trace />
+        <div class="main-col">
+            <TopicTreePanel />
+            <LogView log=state.log trace=trace />
+        </div>
     }
 }

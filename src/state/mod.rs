@@ -1,6 +1,7 @@
 //! What the views show, as plain Rust: each view's reducer, natively tested. Nothing here
 //! touches signals or the browser; `views` wraps these in signals and wires them.
 
+pub mod announce;
 pub mod broker_url;
 pub mod challenge;
 pub mod client;
@@ -10,3 +11,6 @@ pub mod offline_queue;
 pub mod playground;
 pub mod properties;
 pub mod request;
+pub mod shortcuts;
+pub mod theme;
+pub mod topic_tree;

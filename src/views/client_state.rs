@@ -7,6 +7,8 @@ use mqtt_session::{
     Event, Instant, Phase, PublishProperties, QoS, SubscribeProperties, Subscription,
 };
 
+use super::announcer::Announcer;
+use super::batched::Batched;
 use super::live_log::LiveLog;
 use crate::driver::client::{BrokerSettings, ClientEvent, MqttClient};
 use crate::driver::clock::now;
@@ -14,6 +16,7 @@ use crate::state::client::{ClientError, ClientModel};
 use crate::state::log::{Body, Direction};
 use crate::state::offline_queue::Queued;
 use crate::state::request::Requests;
+use crate::state::topic_tree::TopicTree;
 
 /// Everything the client view shares, as a `Copy` context.
 #[derive(Clone, Copy)]
@@ -24,6 +27,10 @@ pub struct ClientState {
     pub clock: RwSignal<Instant>,
     /// MQTT 5 requests waiting for replies, and the replies.
     pub requests: RwSignal<Requests>,
+    /// Every topic received (redrawn at most once per animation frame).
+    pub topics: Batched<TopicTree>,
+    /// The ARIA live region's summaries of incoming messages.
+    pub announcer: Announcer,
     /// Tells this page's requests from another's (in correlation data).
     request_tag: StoredValue<String>,
     client: StoredValue<Option<MqttClient>, LocalStorage>,
@@ -37,6 +44,8 @@ impl ClientState {
             log: LiveLog::new(),
             clock: RwSignal::new(Instant::from_millis(0)),
             requests: RwSignal::new(Requests::new()),
+            topics: Batched::new(TopicTree::new()),
+            announcer: Announcer::new(),
             request_tag: StoredValue::new(super::prefs::random_client_id("req")),
             client: StoredValue::new_local(None),
             ticker: StoredValue::new_local(None),
@@ -96,6 +105,13 @@ impl ClientState {
     fn on_event(&self, event: ClientEvent) {
         let mut log = self.log;
         let connected = matches!(event, ClientEvent::Session(Event::Connected { .. }));
+        if let ClientEvent::Session(Event::Message(m)) = &event {
+            // Like the log, the tree records every message now and redraws once per frame.
+            let at = now();
+            self.topics
+                .update(|t| t.on_message(&m.topic, &m.payload, m.retain, at));
+            self.announcer.message(&m.topic);
+        }
         if let ClientEvent::Session(Event::Message(m)) = &event {
             if m.properties.correlation_data.is_some() {
                 let paired = self.requests.try_update_untracked(|r| {

@@ -1,6 +1,7 @@
 //! Components, and the thin signal contexts that wrap the plain state of `crate::state`.
 //! Components only wire: decisions are made by the state's reducers.
 
+mod announcer;
 mod batched;
 mod challenge_state;
 mod challenge_view;
@@ -14,8 +15,12 @@ mod property_fields;
 mod publish_panel;
 mod qos_select;
 mod request_panel;
+mod shortcuts;
 mod subscriptions_panel;
+mod theme;
+mod topic_tree;
 
+pub use announcer::{Announcer, LiveRegion};
 pub use batched::Batched;
 pub use challenge_state::ChallengeState;
 pub use challenge_view::ChallengeView;
@@ -28,4 +33,7 @@ pub use prefs::{default_broker_url, random_client_id, BrokerFields, BrokerPrefs}
 pub use publish_panel::PublishPanel;
 pub use qos_select::{qos_from_str, QosSelect};
 pub use request_panel::RequestPanel;
+pub use shortcuts::Shortcuts;
 pub use subscriptions_panel::SubscriptionsPanel;
+pub use theme::ThemeToggle;
+pub use topic_tree::TopicTreePanel;

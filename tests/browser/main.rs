@@ -11,6 +11,7 @@ mod playground;
 mod reconnect;
 mod reload;
 mod support;
+mod topic_tree;
 mod ui;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
