@@ -68,9 +68,15 @@ impl Status {
 
     /// The connection was lost and retry `retry` waits for its time.
     pub fn reconnecting(retry: u32, reason: &CloseReason) -> Self {
+        let hint = broker_hint(reason)
+            .map(|h| format!("{h}. "))
+            .unwrap_or_default();
         Self::new(
             ConnState::Reconnecting,
-            format!("connection lost: {reason}. Reconnecting (attempt {retry})…"),
+            format!(
+                "connection lost: {}{hint}Reconnecting (attempt {retry})…",
+                sentence(reason)
+            ),
         )
     }
 
@@ -88,7 +94,7 @@ impl Status {
         match reason {
             CloseReason::ClientDisconnect => Self::new(ConnState::Idle, "disconnected"),
             other => match broker_hint(other) {
-                Some(hint) => Self::new(ConnState::Failed, format!("{other}. {hint}")),
+                Some(hint) => Self::new(ConnState::Failed, format!("{}{hint}", sentence(other))),
                 None => Self::new(ConnState::Failed, other.to_string()),
             },
         }
@@ -113,6 +119,16 @@ impl Default for Status {
     }
 }
 
+/// `reason` as a sentence followed by a space: a full stop added unless it ends with one.
+fn sentence(reason: &CloseReason) -> String {
+    let text = reason.to_string();
+    if text.ends_with(['.', '?', '!']) {
+        format!("{text} ")
+    } else {
+        format!("{text}. ")
+    }
+}
+
 /// What real brokers are known to do when they refuse a CONNECT this way (NOTES' broker
 /// table), as a sentence that follows the refusal: the user learns what to change.
 pub fn broker_hint(reason: &CloseReason) -> Option<&'static str> {
@@ -124,8 +140,12 @@ pub fn broker_hint(reason: &CloseReason) -> Option<&'static str> {
              password",
         ),
         CloseReason::Refused(UnacceptableProtocolVersion) => Some(
-            "Brokers that speak MQTT 3.1.1 only (aedes, amqtt, the lab's embedded broker) \
-             refuse an MQTT 5 CONNECT this way: choose MQTT 3.1.1",
+            "Brokers that speak MQTT 3.1.1 only (aedes, the lab's embedded broker) refuse an \
+             MQTT 5 CONNECT this way: choose MQTT 3.1.1",
+        ),
+        CloseReason::ConnectTimeout(_) => Some(
+            "If you chose MQTT 5: some brokers that speak MQTT 3.1.1 only never answer an \
+             MQTT 5 CONNECT (amqtt 0.12 stays silent): choose MQTT 3.1.1",
         ),
         _ => None,
     }
@@ -153,10 +173,20 @@ mod hint_tests {
     }
 
     #[test]
+    fn a_silent_broker_may_be_a_3_1_1_broker_ignoring_mqtt_5() {
+        let text = Status::closed(&CloseReason::ConnectTimeout(10)).text;
+        assert!(text.contains("choose MQTT 3.1.1"), "{text}");
+        assert!(!text.contains("?."), "{text}");
+        let text = Status::reconnecting(2, &CloseReason::ConnectTimeout(10)).text;
+        assert!(text.contains("amqtt"), "{text}");
+        assert!(text.ends_with("Reconnecting (attempt 2)…"), "{text}");
+    }
+
+    #[test]
     fn other_closes_carry_no_broker_hint() {
         let refusal = CloseReason::Refused(ConnectRefusal::ServerUnavailable);
         assert_eq!(broker_hint(&refusal), None);
-        assert_eq!(broker_hint(&CloseReason::ConnectTimeout(10)), None);
+        assert_eq!(broker_hint(&CloseReason::KeepAliveTimeout(30)), None);
     }
 }
 
