@@ -6,6 +6,7 @@ mod acl;
 mod challenge;
 mod client;
 mod faults;
+mod interop;
 mod mqtt5;
 mod playground;
 mod reconnect;

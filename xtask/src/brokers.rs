@@ -36,6 +36,18 @@ impl Broker {
         &self.process.name
     }
 
+    /// A broker started elsewhere (the interop brokers), logging to `log`.
+    pub fn spawned(process: Group, ws_url: String, tcp_addr: String, log: PathBuf) -> Self {
+        Broker {
+            ws_url,
+            tcp_addr,
+            faults_url: None,
+            upstream_url: None,
+            log: Some(log),
+            process,
+        }
+    }
+
     /// The tail of its log, or nothing if it logs to the terminal.
     pub fn log_tail(&self) -> String {
         self.log.as_deref().map(|l| tail(l, 30)).unwrap_or_default()
@@ -271,6 +283,12 @@ fn ready_word(line: &str, key: &str) -> Option<String> {
 /// ports of 127.0.0.1, logins from the repository's `config/mosquitto/passwd` only, access
 /// rules from `config/mosquitto/acl` (per-user namespaces under /iot/user/).
 pub fn start_mosquitto(root: &Path, dir: &Path) -> Res<Broker> {
+    start_mosquitto_with(root, dir, false)
+}
+
+/// [`start_mosquitto`], with anonymous clients allowed too when `anonymous` (the broker
+/// matrix checks both kinds of login).
+pub fn start_mosquitto_with(root: &Path, dir: &Path, anonymous: bool) -> Res<Broker> {
     let exe = find_in_path("mosquitto")
         .or_else(|| Some(PathBuf::from("/usr/sbin/mosquitto")).filter(|p| p.is_file()))
         .ok_or("mosquitto is not installed: run `cargo xtask setup --browser`")?;
@@ -290,7 +308,7 @@ pub fn start_mosquitto(root: &Path, dir: &Path) -> Res<Broker> {
     };
     let config = format!(
         "# written by `cargo xtask test`\n{user}per_listener_settings false\n\
-         allow_anonymous false\npassword_file {}\nacl_file {}\npersistence false\n\
+         allow_anonymous {anonymous}\npassword_file {}\nacl_file {}\npersistence false\n\
          log_dest stderr\nlog_type all\nconnection_messages true\n\
          listener {ws_port} 127.0.0.1\nprotocol websockets\n\
          listener {tcp_port} 127.0.0.1\n",

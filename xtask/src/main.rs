@@ -7,7 +7,8 @@
 //!   as CI runs them (`--filter`: only the browser tests whose name contains NAME);
 //! - `dist`: the release build in dist/, checked in a browser;
 //! - `bench`: the session's native throughput and the page's flood benchmark (prints numbers);
-//! - `fuzz [--inputs N] [--seed S] [--trace]`: the session's long fuzz run (release).
+//! - `fuzz [--inputs N] [--seed S] [--trace]`: the session's long fuzz run (release);
+//! - `interop [--no-setup]`: the broker matrix (docs/interop.md).
 
 mod bench;
 mod binaryen;
@@ -15,6 +16,8 @@ mod brokers;
 mod dev;
 mod dist;
 mod fuzz;
+mod interop;
+mod interop_brokers;
 mod proc;
 mod setup;
 mod test;
@@ -49,7 +52,11 @@ commands:
                       time jumps, commands, reconnects; reports inputs/s and each finding
       --inputs N      how many inputs (default 10M; `10M`, `500k` and `10_000_000` work)
       --seed S        the first case's seed (default: from the clock, printed)
-      --trace         print every input, output and event (replay one case: --inputs 1)";
+      --trace         print every input, output and event (replay one case: --inputs 1)
+  interop             the broker matrix: install (into target/interop, when missing) and start
+                      mosquitto, aedes, amqtt, ejabberd, rmqtt and the lab's broker, run the
+                      browser checks against each, print the table, write docs/interop.md
+      --no-setup      skip the setup check";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -64,6 +71,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(flags),
         "dist" => dist::run(flags),
         "fuzz" => fuzz::run(flags),
+        "interop" => interop::run(flags),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

@@ -193,7 +193,7 @@ fn deb_installed(package: &str) -> Option<String> {
 }
 
 /// Installs the Debian packages that are not installed yet, with apt-get.
-fn debian_packages(packages: &[&str]) -> Res {
+pub fn debian_packages(packages: &[&str]) -> Res {
     if find_in_path("dpkg-query").is_none() || find_in_path("apt-get").is_none() {
         return Err(format!(
             "apt-get/dpkg not found: this setup step knows Debian and Ubuntu only; install \

@@ -1,6 +1,7 @@
 //! `cargo xtask test`: every check and test, in order, stopping at the first failure.
 //!
-//! 1. setup --browser          5. start mosquitto, then the lab (also in front of mosquitto)
+//! 1. setup --browser          5. start mosquitto, then the lab (also in front of mosquitto),
+//!    then aedes (npm: the quick part of the broker matrix, tests/browser/interop.rs)
 //! 2. cargo fmt --check,       6. native tests (the app's `state/` too), broker env set
 //!    leptosfmt --check
 //! 3. clippy, native           7. browser tests: wasm32 + wasm-bindgen-test-runner + chromedriver
@@ -13,6 +14,7 @@
 //! page's reconnection against mosquitto (`MQTT_MOSQUITTO_CUT_WS_URL`).
 
 use crate::brokers::{self, Broker};
+use crate::interop_brokers;
 use crate::proc::{self, catch_signals, find_in_path, TempDir};
 use crate::{cargo, parse_flags, repo_root, setup, Res};
 use std::path::Path;
@@ -124,7 +126,7 @@ fn all_steps(
 
     // Declared before the brokers, so it is removed after they stop.
     let run_dir = TempDir::new("test")?;
-    let (lab_bin, mut lab, mut mosquitto) = steps.run("start brokers", || {
+    let (lab_bin, mut lab, mut mosquitto, aedes) = steps.run("start brokers", || {
         let bin = brokers::build_lab(&root)?;
         let mosquitto = brokers::start_mosquitto(&root, run_dir.path())?;
         println!(
@@ -156,9 +158,16 @@ fn all_steps(
             .as_deref()
             .ok_or("the lab's ready line names no upstream= listener")?;
         println!("lab in front of mosquitto: {cut}");
-        Ok((bin, lab, mosquitto))
+        // The broker matrix's quick part (tests/browser/interop.rs): aedes from npm.
+        let aedes = interop_brokers::start_aedes(&root, run_dir.path())?;
+        println!("aedes: {} and tcp {}", aedes.ws_url, aedes.tcp_addr);
+        Ok((bin, lab, mosquitto, aedes))
     })?;
-    let env = broker_env(&lab, &mosquitto);
+    let mut env = broker_env(&lab, &mosquitto);
+    env.push((
+        "MQTT_INTEROP_TARGETS".to_string(),
+        quick_matrix(&lab, &mosquitto, &aedes),
+    ));
     for (key, value) in &env {
         println!("{key}={value}");
     }
@@ -195,15 +204,21 @@ fn all_steps(
     }
     // Only now: the native tests start challenge services of their own on mosquitto, and
     // two services would both answer each login.
-    let service = steps.run("challenge service on mosquitto", || {
-        brokers::start_challenge_service(
-            &lab_bin,
-            &mosquitto.tcp_addr,
-            (MOSQUITTO_USER, MOSQUITTO_PASSWORD),
-            &run_dir.path().join("challenge-service.log"),
-        )
-        .map_err(|e| with_logs(e, &mut lab, &mut mosquitto))
-    })?;
+    let services = steps
+        .run("challenge services on mosquitto and aedes", || {
+            let mut services = Vec::new();
+            for (name, broker) in [("mosquitto", &mosquitto), ("aedes", &aedes)] {
+                let service = brokers::start_challenge_service(
+                    &lab_bin,
+                    &broker.tcp_addr,
+                    (MOSQUITTO_USER, MOSQUITTO_PASSWORD),
+                    &run_dir.path().join(format!("challenge-service-{name}.log")),
+                );
+                services.push(service?);
+            }
+            Ok(services)
+        })
+        .map_err(|e| with_logs(e, &mut lab, &mut mosquitto))?;
     steps.run("browser tests", || {
         // The library's unit tests and the browser suite; not the flood benchmark.
         let mut cmd = browser_test_command(&root, &env, &["--lib", "--test", "browser"])?;
@@ -212,7 +227,7 @@ fn all_steps(
         }
         proc::run(&mut cmd).map_err(|e| with_logs(e, &mut lab, &mut mosquitto))
     })?;
-    drop((service, lab, mosquitto));
+    drop((services, lab, mosquitto, aedes));
 
     if !only_browser {
         steps.run("release build", || {
@@ -250,6 +265,25 @@ pub(crate) fn broker_env(lab: &Broker, mosquitto: &Broker) -> Vec<(String, Strin
     )
     .chain(closed_port().map(|p| ("MQTT_CLOSED_PORT".to_string(), p.to_string())))
     .collect()
+}
+
+/// `MQTT_INTEROP_TARGETS` for the matrix's quick part (the full one is `cargo xtask
+/// interop`): the lab, this run's mosquitto (no anonymous logins in its config) and aedes,
+/// each with a challenge service. Format: tests/browser/interop.rs.
+fn quick_matrix(lab: &Broker, mosquitto: &Broker, aedes: &Broker) -> String {
+    let login = format!("{MOSQUITTO_USER}|{MOSQUITTO_PASSWORD}");
+    [
+        format!("lab|{}|||anonymous,retain,challenge", lab.ws_url),
+        format!(
+            "mosquitto|{}|{login}|password,retain,v5,challenge",
+            mosquitto.ws_url
+        ),
+        format!(
+            "aedes|{}|{login}|anonymous,password,retain,challenge",
+            aedes.ws_url
+        ),
+    ]
+    .join(";")
 }
 
 /// A port nothing listens on (free a moment ago), for the "unreachable broker" test.
