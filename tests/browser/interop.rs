@@ -248,6 +248,26 @@ async fn password_login() {
 }
 
 #[wasm_bindgen_test]
+async fn another_websocket_path() {
+    matrix("other WebSocket path", |t| async move {
+        let mut elsewhere = t.settings();
+        elsewhere.url = format!("{}/elsewhere", t.url.trim_end_matches("/mqtt"));
+        match connect(&elsewhere).await {
+            Ok(r) => {
+                r.client.disconnect();
+                Outcome::Pass("serves MQTT on any path".into())
+            }
+            // The browser hides the 404: the page must name the path as a likely cause.
+            Err(why) if why.contains("wrong path?") => Outcome::Pass(format!(
+                "serves MQTT on /mqtt only; the page says: \"{why}\""
+            )),
+            Err(why) => Outcome::Fail(format!("refused without a path hint: {why}")),
+        }
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
 async fn qos_round_trips() {
     matrix("QoS 0/1/2 round trip", |t| async move {
         let r = match connect(&t.settings()).await {

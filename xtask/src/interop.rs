@@ -20,9 +20,10 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 /// The checks, in the table's column order (names as the browser tests report them).
-pub const CHECKS: [&str; 9] = [
+pub const CHECKS: [&str; 10] = [
     "anonymous login",
     "password login",
+    "other WebSocket path",
     "QoS 0/1/2 round trip",
     "retained message",
     "last will",
@@ -401,7 +402,8 @@ fn document(table: &str) -> String {
          test` runs the same checks against the lab, mosquitto and aedes.\n\n\
          The checks: **anonymous** / **password login** connect without and with the user (a\n\
          wrong password must be refused with a sentence; a broker without anonymous logins must\n\
-         get a hint from the page); **QoS** publishes at 0, 1 and 2 to a QoS 2 subscription and\n\
+         get a hint from the page); **other path** connects to `/elsewhere` instead of `/mqtt`\n\
+         (a broker that refuses must get the page's path hint); **QoS** publishes at 0, 1 and 2 to a QoS 2 subscription and\n\
          expects each back at the QoS it was published with and the handshakes completed (a\n\
          broker that upgrades passes only if the page warned); **retained**: a later subscriber\n\
          gets RETAIN 1; **last will**: a client's WebSocket closes with no DISCONNECT and its will\n\
