@@ -63,8 +63,16 @@ fn watch_frames(frames: Rc<RefCell<Vec<f64>>>, stop: Rc<RefCell<bool>>) {
     });
 }
 
+/// One after the other (tests in one page run concurrently): the plain log, then the log
+/// with a text filter that 1 message in 100 matches (its index is brought up to date once
+/// per frame).
 #[wasm_bindgen_test]
 async fn flood_of_qos0_messages_into_the_live_log() {
+    flood(None).await;
+    flood(Some("25.5")).await;
+}
+
+async fn flood(log_filter: Option<&str>) {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .expect("document");
@@ -102,6 +110,14 @@ async fn flood_of_qos0_messages_into_the_live_log() {
             .contains("granted QoS 0")
     })
     .await;
+
+    if let Some(text) = log_filter {
+        let input: web_sys::HtmlInputElement = by_testid(&root, "log-filter").unchecked_into();
+        input.set_value(text);
+        input
+            .dispatch_event(&web_sys::Event::new("input").expect("event"))
+            .expect("dispatch");
+    }
 
     let ready = Rc::new(RefCell::new(false));
     let flag = ready.clone();
@@ -153,8 +169,11 @@ async fn flood_of_qos0_messages_into_the_live_log() {
         .fold(0.0_f64, f64::max);
     let secs = (received - start) / 1000.0;
     console_log!(
-        "flood: {MESSAGES} QoS 0 messages published in {:.0} ms, all in the log after {:.0} ms: {:.0} messages/s; \
+        "flood{}: {MESSAGES} QoS 0 messages published in {:.0} ms, all in the log after {:.0} ms: {:.0} messages/s; \
          {} animation frames meanwhile, longest gap between frames {:.0} ms; rows in the DOM: {}",
+        log_filter
+            .map(|f| format!(" into a log filtered by '{f}' ({})", counters.text_content().unwrap_or_default()))
+            .unwrap_or_default(),
         published - start,
         received - start,
         f64::from(MESSAGES) / secs,

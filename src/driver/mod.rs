@@ -6,6 +6,7 @@ pub mod challenge_run;
 pub mod client;
 pub mod clock;
 pub mod deadline;
+pub mod files;
 mod link;
 pub mod persist;
 pub mod settings;

@@ -152,83 +152,12 @@ fn describe(error: &wasm_bindgen::JsValue) -> String {
         .unwrap_or_else(|| "no reason given".to_string())
 }
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding (`localStorage` holds strings only).
-pub fn encode_base64(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// The inverse of [`encode_base64`]; `None` for anything it would not write.
-pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let text = text.as_bytes();
-    if text.len() % 4 != 0 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let groups = text.len() / 4;
-    for (index, group) in text.chunks(4).enumerate() {
-        let padding = group.iter().rev().take_while(|&&c| c == b'=').count();
-        if padding > 2 || (padding > 0 && index + 1 != groups) {
-            return None;
-        }
-        let mut n = 0u32;
-        for &c in &group[..4 - padding] {
-            let value = ALPHABET.iter().position(|&a| a == c)?;
-            n = n << 6 | value as u32;
-        }
-        n <<= 6 * padding;
-        let decoded = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&decoded[..3 - padding]);
-    }
-    Some(out)
-}
+/// Standard base64 with padding (`localStorage` holds strings only): one copy, in `state`.
+pub use crate::state::base64::{decode as decode_base64, encode as encode_base64};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc_4648_test_vectors_and_reads_back() {
-        let vectors = [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ];
-        for (plain, encoded) in vectors {
-            assert_eq!(encode_base64(plain.as_bytes()), encoded);
-            assert_eq!(decode_base64(encoded).as_deref(), Some(plain.as_bytes()));
-        }
-        let all: Vec<u8> = (0..=255).collect();
-        assert_eq!(decode_base64(&encode_base64(&all)), Some(all));
-    }
-
-    #[test]
-    fn base64_refuses_what_it_would_not_write() {
-        for bad in ["Zg=", "Z===", "Zg==Zm8=", "Zm9*", "Zm9vY"] {
-            assert_eq!(decode_base64(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn the_storage_key_names_url_and_client_id_without_credentials_in_the_url() {

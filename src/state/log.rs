@@ -163,6 +163,29 @@ impl MessageLog {
         self.next_id += 1;
     }
 
+    /// Appends an entry read back from an exported file: kept like any other, but not
+    /// counted as received or sent (the counters count this page's traffic).
+    pub fn restore(&mut self, at_ms: f64, direction: Direction, body: Body) {
+        let (received, sent) = (self.received, self.sent);
+        self.push(at_ms, direction, body);
+        (self.received, self.sent) = (received, sent);
+    }
+
+    /// The id of the oldest entry kept; the next id when the log is empty.
+    pub fn first_id(&self) -> u64 {
+        self.entries.front().map_or(self.next_id, |e| e.id)
+    }
+
+    /// The id the next entry will get: every entry ever pushed has a smaller one.
+    pub fn next_id(&self) -> u64 {
+        self.next_id
+    }
+
+    /// The entries kept, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &LogEntry> {
+        self.entries.iter()
+    }
+
     /// Entries kept now.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -297,7 +320,13 @@ mod tests {
         let stats = log.stats();
         assert_eq!((stats.received, stats.sent, stats.kept), (3, 1, 2));
         assert_eq!(stats.dropped, 3);
+        log.restore(0.0, Direction::In, Body::Note(String::new()));
+        assert_eq!(
+            (log.stats().received, log.first_id(), log.next_id()),
+            (3, 4, 6)
+        );
         log.clear();
+        assert_eq!((log.first_id(), log.next_id()), (6, 6));
         assert_eq!(
             log.stats(),
             LogStats {

@@ -2,12 +2,17 @@
 //! touches signals or the browser; `views` wraps these in signals and wires them.
 
 pub mod announce;
+pub mod base64;
 pub mod broker_url;
 pub mod challenge;
 pub mod client;
 pub mod connection;
 pub mod log;
+pub mod log_export;
+pub mod log_filter;
+pub mod log_tags;
 pub mod offline_queue;
+pub mod payload;
 pub mod playground;
 pub mod properties;
 pub mod request;

@@ -58,6 +58,11 @@ impl<T: 'static> Batched<T> {
     /// Reads the value (tracked: re-runs when a frame publishes changes).
     pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
         self.version.track();
+        self.with_untracked(f)
+    }
+
+    /// Reads the value as it is now, without re-running when it changes.
+    pub fn with_untracked<R>(&self, f: impl FnOnce(&T) -> R) -> R {
         let inner = self.inner.get_value();
         let value = inner.value.borrow();
         f(&value)

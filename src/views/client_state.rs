@@ -39,9 +39,14 @@ pub struct ClientState {
 
 impl ClientState {
     pub fn new() -> Self {
+        let model = RwSignal::new(ClientModel::new());
+        // Received messages in the log take the colour of the subscription that matched.
+        let filters = Memo::new(move |_| {
+            model.with(|m| m.subscriptions.iter().map(|r| r.filter.clone()).collect())
+        });
         Self {
-            model: RwSignal::new(ClientModel::new()),
-            log: LiveLog::new(),
+            model,
+            log: LiveLog::new().coloured_by(filters.into()),
             clock: RwSignal::new(Instant::from_millis(0)),
             requests: RwSignal::new(Requests::new()),
             topics: Batched::new(TopicTree::new()),

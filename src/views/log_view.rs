@@ -2,12 +2,22 @@
 //! DOM, so 10,000 entries cost as much to render as 50; the window is recomputed at most
 //! once per animation frame (see [`LiveLog`]). Broker data goes into text nodes
 //! only.
+//!
+//! With a filter set, the rows are those of a [`MatchIndex`] brought up to date once per
+//! frame (only the entries pushed since are tested). Paused, the rows stay where they are
+//! while the log goes on storing and counting; the pause button counts what is new.
+
+use std::collections::BTreeMap;
 
 use leptos::html::Div;
 use leptos::prelude::*;
 
 use super::live_log::LiveLog;
-use crate::state::log::{property_lines, Body, Direction, LogEntry, PayloadView};
+use super::log_detail::Detail;
+use super::log_tools::LogTools;
+use crate::state::log::{Body, Direction, LogEntry, MessageLog, PayloadView};
+use crate::state::log_filter::{LogFilter, MatchIndex};
+use crate::state::log_tags::{tag_of, Tag};
 
 /// Height of one row in CSS pixels; `style/main.css` uses the same number.
 const ROW_HEIGHT: f64 = 24.0;
@@ -15,8 +25,6 @@ const ROW_HEIGHT: f64 = 24.0;
 const OVERSCAN: usize = 10;
 /// Bytes of payload shown in a row; the detail pane shows more.
 const ROW_PREVIEW: usize = 300;
-/// Bytes of payload shown in the detail pane.
-const DETAIL_LIMIT: usize = 64 * 1024;
 
 /// One rendered row.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,10 +36,12 @@ struct Row {
     meta: String,
     text: String,
     hex: bool,
+    /// The colour and alias of the subscription that brought it (received messages).
+    tag: Option<Tag>,
 }
 
 impl Row {
-    fn of(entry: &LogEntry) -> Self {
+    fn of(entry: &LogEntry, filters: &[String], aliases: &BTreeMap<String, String>) -> Self {
         let (topic, meta, view) = match &entry.body {
             Body::Message {
                 topic,
@@ -54,6 +64,10 @@ impl Row {
                 PayloadView::Text(text.clone()),
             ),
         };
+        let tag = match entry.direction {
+            Direction::In if !topic.is_empty() => tag_of(&topic, filters, aliases),
+            _ => None,
+        };
         Row {
             id: entry.id,
             time: clock_time(entry.at_ms),
@@ -62,8 +76,17 @@ impl Row {
             meta,
             hex: view.is_hex(),
             text: view.text().replace(['\n', '\r'], "⏎"),
+            tag,
         }
     }
+}
+
+/// The rows in view, where the first of them sits, and how many rows there are in all.
+#[derive(Debug, Clone, PartialEq)]
+struct Window {
+    first: usize,
+    total: usize,
+    rows: Vec<Row>,
 }
 
 /// `HH:MM:SS.mmm` in the browser's local time zone.
@@ -117,26 +140,61 @@ pub fn LogView(
     let viewport = RwSignal::new(600.0_f64);
     let follow = RwSignal::new(true);
     let selected = RwSignal::new(None::<u64>);
+    // The log's next id when the view was paused.
+    let paused = RwSignal::new(None::<u64>);
 
-    let len = Memo::new(move |_| log.with(|l| l.len()));
-    let window = Memo::new(move |_| {
-        let visible = (viewport.get() / ROW_HEIGHT).ceil() as usize + 1;
+    let index = StoredValue::new(MatchIndex::new());
+    let matcher = Memo::new(move |_| log.filter.with(LogFilter::matcher));
+    // Brings the index up to date with the log (once per frame) and the filter: how many
+    // entries are shown, and the log's next id (so new entries count as a change).
+    let shown = Memo::new(move |_| {
+        let matcher = matcher.get();
         log.with(|l| {
-            let first = if follow.get() {
-                l.len().saturating_sub(visible)
-            } else {
-                ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN)
-            };
-            let last = first + visible + 2 * OVERSCAN;
-            (first, l.range(first, last).map(Row::of).collect::<Vec<_>>())
+            index.update_value(|ix| ix.refresh(l, &matcher));
+            (index.with_value(|ix| ix.len(l)), l.next_id())
         })
     });
+
+    let window = Memo::new(move |_| {
+        let visible = (viewport.get() / ROW_HEIGHT).ceil() as usize + 1;
+        let paused_at = paused.get();
+        let filters = log.subscriptions();
+        let aliases = log.aliases.get();
+        matcher.track();
+        let read = |l: &MessageLog| {
+            index.with_value(|ix| {
+                let total = match paused_at {
+                    Some(at) => ix.count_before(l, at),
+                    None => ix.len(l),
+                };
+                let first = if follow.get() && paused_at.is_none() {
+                    total.saturating_sub(visible)
+                } else {
+                    ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN)
+                };
+                let last = (first + visible + 2 * OVERSCAN).min(total);
+                let rows = (first..last)
+                    .filter_map(|position| ix.get(l, position))
+                    .map(|entry| Row::of(entry, &filters, &aliases))
+                    .collect();
+                Window { first, total, rows }
+            })
+        };
+        // Paused: the rows do not move with the log (the index still follows it).
+        if paused_at.is_some() {
+            shown.get_untracked();
+        } else {
+            shown.get();
+        }
+        log.with_untracked(read)
+    });
+    let total = Memo::new(move |_| window.with(|w| w.total));
 
     // Following the tail means keeping the scroll position at the bottom: that touches
     // the DOM, so it is an effect.
     Effect::new(move |_| {
-        len.track();
-        if follow.get_untracked() {
+        total.track();
+        if follow.get_untracked() && paused.get_untracked().is_none() {
             if let Some(el) = scroller.get() {
                 el.set_scroll_top(el.scroll_height());
             }
@@ -153,27 +211,51 @@ pub fn LogView(
         }
     };
 
-    let stats = move || log.stats();
+    // Entries the view would show that arrived since it was paused.
+    let new_since_pause = move || {
+        let at = paused.get()?;
+        shown.get();
+        Some(log.with_untracked(|l| index.with_value(|ix| ix.len(l) - ix.count_before(l, at))))
+    };
+    let toggle_pause = move |_| {
+        if paused.get_untracked().is_some() {
+            paused.set(None);
+        } else {
+            // The rows stay where they are now, wherever the last scroll event left them.
+            if let Some(el) = scroller.get_untracked() {
+                scroll_top.set(f64::from(el.scroll_top()));
+            }
+            paused.set(Some(log.with_untracked(MessageLog::next_id)));
+        }
+    };
+
+    let counters = move || {
+        let s = log.stats();
+        let dropped = if s.dropped > 0 {
+            format!(" · {} dropped (oldest first)", group(s.dropped))
+        } else {
+            String::new()
+        };
+        let filtered = if matcher.with(|m| m.shows_all()) {
+            String::new()
+        } else {
+            format!(" · {} shown", group(shown.get().0 as u64))
+        };
+        format!(
+            "{} in · {} out · {} of {} kept{dropped}{filtered}",
+            group(s.received),
+            group(s.sent),
+            group(s.kept as u64),
+            group(s.capacity as u64),
+        )
+    };
+
     view! {
         <section class="panel log-panel">
             <header class="log-head">
                 <h2>{title}</h2>
                 <span class="counters" data-testid="log-counters">
-                    {move || {
-                        let s = stats();
-                        let dropped = if s.dropped > 0 {
-                            format!(" · {} dropped (oldest first)", group(s.dropped))
-                        } else {
-                            String::new()
-                        };
-                        format!(
-                            "{} in · {} out · {} of {} kept{dropped}",
-                            group(s.received),
-                            group(s.sent),
-                            group(s.kept as u64),
-                            group(s.capacity as u64),
-                        )
-                    }}
+                    {counters}
                 </span>
                 <span class="grow"></span>
                 {trace
@@ -204,6 +286,19 @@ pub fn LogView(
                 </label>
                 <button
                     type="button"
+                    data-testid="log-pause"
+                    class:paused=move || paused.get().is_some()
+                    aria-pressed=move || paused.get().is_some().to_string()
+                    title="Paused, the rows stay still; messages are still stored and counted"
+                    on:click=toggle_pause
+                >
+                    {move || match new_since_pause() {
+                        None => "Pause".to_string(),
+                        Some(n) => format!("Resume · {} new", group(n as u64)),
+                    }}
+                </button>
+                <button
+                    type="button"
                     data-testid="log-clear"
                     on:click=move |_| {
                         log.clear();
@@ -213,34 +308,58 @@ pub fn LogView(
                     "Clear"
                 </button>
             </header>
+            <LogTools log=log />
             <div class="log-scroll" data-testid="log" node_ref=scroller on:scroll=on_scroll>
                 <div
                     class="log-spacer"
-                    style:height=move || format!("{}px", len.get() as f64 * ROW_HEIGHT)
+                    style:height=move || format!("{}px", total.get() as f64 * ROW_HEIGHT)
                 >
                     <div
                         class="log-window"
                         style:transform=move || {
-                            format!("translateY({}px)", window.with(|w| w.0) as f64 * ROW_HEIGHT)
+                            format!(
+                                "translateY({}px)",
+                                window.with(|w| w.first) as f64 * ROW_HEIGHT,
+                            )
                         }
                     >
                         <For
-                            each=move || window.get().1
-                            key=|row| row.id
+                            each=move || window.get().rows
+                            key=|row| (row.id, row.tag.clone())
                             children=move |row| {
                                 let (class, arrow) = direction_label(row.direction);
                                 let id = row.id;
+                                let colour = row
+                                    .tag
+                                    .as_ref()
+                                    .map(|t| format!(" tagged sub-{}", t.colour))
+                                    .unwrap_or_default();
+                                let alias = row.tag.map(|t| t.alias).filter(|a| !a.is_empty());
                                 view! {
                                     <div
-                                        class=format!("log-row {class}")
+                                        class=format!("log-row {class}{colour}")
                                         data-testid="log-entry"
+                                        tabindex="0"
                                         class:selected=move || selected.get() == Some(id)
                                         on:click=move |_| selected.set(Some(id))
+                                        on:keydown=move |ev| {
+                                            if ev.key() == "Enter" {
+                                                selected.set(Some(id))
+                                            }
+                                        }
                                     >
                                         <span class="time">{row.time}</span>
                                         <span class="dir" title=class>
                                             {arrow}
                                         </span>
+                                        {alias
+                                            .map(|a| {
+                                                view! {
+                                                    <span class="alias" data-testid="log-entry-alias">
+                                                        {a}
+                                                    </span>
+                                                }
+                                            })}
                                         <span class="topic">{row.topic}</span>
                                         <span class="meta">{row.meta}</span>
                                         <span class="payload" class:hex=row.hex>
@@ -252,86 +371,19 @@ pub fn LogView(
                         />
                     </div>
                 </div>
-                <Show when=move || len.get() == 0>
-                    <p class="hint empty">"Messages you send and receive appear here."</p>
+                <Show when=move || total.get() == 0>
+                    <p class="hint empty">
+                        {move || {
+                            if matcher.with(|m| m.shows_all()) {
+                                "Messages you send and receive appear here."
+                            } else {
+                                "No message matches the filter."
+                            }
+                        }}
+                    </p>
                 </Show>
             </div>
             <Detail log=log selected=selected />
         </section>
-    }
-}
-
-/// The selected entry in full: topic, flags, size, and the payload as text or hex.
-#[component]
-fn Detail(
-    /// The log the entry belongs to.
-    log: LiveLog,
-    /// Id of the selected log entry.
-    selected: RwSignal<Option<u64>>,
-) -> impl IntoView {
-    let detail = move || {
-        let id = selected.get()?;
-        log.with(|l| l.by_id(id).cloned())
-    };
-    view! {
-        <Show when=move || selected.get().is_some()>
-            <div class="detail" data-testid="log-detail">
-                {move || match detail() {
-                    None => view! { <p class="hint">"This entry has left the log."</p> }.into_any(),
-                    Some(entry) => {
-                        let (head, view, properties) = match &entry.body {
-                            Body::Message { topic, qos, retain, payload, properties } => {
-                                (
-                                    format!(
-                                        "{topic} · QoS {} · {}{} bytes",
-                                        *qos as u8,
-                                        if *retain { "retained · " } else { "" },
-                                        payload.len(),
-                                    ),
-                                    PayloadView::of(payload, DETAIL_LIMIT),
-                                    properties.as_deref().map(property_lines).unwrap_or_default(),
-                                )
-                            }
-                            Body::Note(text) => {
-                                (String::new(), PayloadView::Text(text.clone()), Vec::new())
-                            }
-                        };
-                        let has_properties = !properties.is_empty();
-                        let label = if view.is_hex() { "not UTF-8, shown as hex" } else { "" };
-                        view! {
-                            <div class="detail-head">
-                                <span>{head}</span>
-                                <span class="hint">{label}</span>
-                                <button
-                                    type="button"
-                                    class="icon"
-                                    title="Close"
-                                    on:click=move |_| selected.set(None)
-                                >
-                                    "×"
-                                </button>
-                            </div>
-                            <Show when=move || has_properties>
-                                <dl class="properties" data-testid="log-detail-properties">
-                                    {properties
-                                        .iter()
-                                        .map(|(name, value)| {
-                                            view! {
-                                                <div data-testid="log-property" data-name=*name>
-                                                    <dt>{*name}</dt>
-                                                    <dd>{value.clone()}</dd>
-                                                </div>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </dl>
-                            </Show>
-                            <pre class="detail-payload">{view.text().to_string()}</pre>
-                        }
-                            .into_any()
-                    }
-                }}
-            </div>
-        </Show>
     }
 }

@@ -7,6 +7,7 @@ mod challenge;
 mod client;
 mod faults;
 mod interop;
+mod log_tools;
 mod mqtt5;
 mod playground;
 mod reconnect;
