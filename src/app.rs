@@ -36,7 +36,8 @@ impl Route {
 /// The whole application: the view named by the URL fragment, following its changes.
 #[component]
 pub fn App() -> impl IntoView {
-    view! { <Shell start=Route::from_hash() follow_hash=true /> }
+    let share = crate::views::share_in_location();
+    view! { <Shell start=Route::from_hash() follow_hash=true share=share /> }
 }
 
 /// The application starting at `start`. With `follow_hash`, the view follows the URL
@@ -46,17 +47,29 @@ pub fn App() -> impl IntoView {
 pub fn Shell(
     /// The view shown first.
     start: Route,
-    /// Whether `hashchange` events switch the view.
+    /// Whether `hashchange` events switch the view (and open a share link typed into the
+    /// address bar).
     follow_hash: bool,
+    /// A share link's setup (the `share` of `#client?share=…`) to open at start: the client
+    /// view's form is filled, its subscriptions added, and it connects.
+    #[prop(default = None)]
+    share: Option<String>,
 ) -> impl IntoView {
     let prefs = BrokerPrefs::new();
     provide_context(prefs);
-    provide_context(ClientState::new());
+    let client = ClientState::new();
+    provide_context(client);
     provide_context(ChallengeState::new());
+    if let Some(share) = share {
+        crate::views::open_share(&share, client, prefs);
+    }
     let route = RwSignal::new(start);
     if follow_hash {
         let listener = window_event_listener(leptos::ev::hashchange, move |_| {
-            route.set(Route::from_hash())
+            route.set(Route::from_hash());
+            if let Some(share) = crate::views::share_in_location() {
+                crate::views::open_share(&share, client, prefs);
+            }
         });
         on_cleanup(move || listener.remove());
     }

@@ -10,5 +10,6 @@ pub mod files;
 mod link;
 pub mod persist;
 pub mod settings;
+pub mod storage;
 pub mod transport;
 pub mod worker_timer;

@@ -16,6 +16,7 @@ use mqtt_session::{Session, StoreSnapshot};
 use web_sys::Storage;
 
 use super::settings::BrokerSettings;
+use crate::state::broker_url::without_userinfo;
 
 /// Where the saved session of one broker URL + client id lives in `localStorage`. User
 /// information in the URL (`ws://user:password@host/`) is left out.
@@ -25,17 +26,6 @@ pub fn storage_key(url: &str, client_id: &str) -> String {
         without_userinfo(url.trim()),
         client_id.trim()
     )
-}
-
-fn without_userinfo(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
-        None => url.to_string(),
-    }
 }
 
 /// Saves one client's session in `localStorage` (or does nothing when off).

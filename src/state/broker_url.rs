@@ -38,6 +38,19 @@ pub fn default_broker_url(origin: Option<PageOrigin>, debug_build: bool) -> Stri
     }
 }
 
+/// `url` without user information (`ws://user:password@host/` → `ws://host/`): what may be
+/// stored or shared of a broker URL.
+pub fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +95,19 @@ mod tests {
     #[test]
     fn without_a_page_the_lab_on_localhost() {
         assert_eq!(default_broker_url(None, false), "ws://localhost:9001/mqtt");
+    }
+
+    #[test]
+    fn user_information_is_cut_from_the_authority_only() {
+        assert_eq!(
+            without_userinfo("wss://me:s3cret@broker:8884/mqtt"),
+            "wss://broker:8884/mqtt"
+        );
+        assert_eq!(
+            without_userinfo("ws://host/mqtt?x=a@b"),
+            "ws://host/mqtt?x=a@b"
+        );
+        assert_eq!(without_userinfo("ws://host/a@b"), "ws://host/a@b");
+        assert_eq!(without_userinfo("not a url"), "not a url");
     }
 }

@@ -15,6 +15,7 @@ use crate::driver::clock::now;
 use crate::state::client::{ClientError, ClientModel};
 use crate::state::log::{Body, Direction};
 use crate::state::offline_queue::Queued;
+use crate::state::publish_tools::PublishHistory;
 use crate::state::request::Requests;
 use crate::state::topic_tree::TopicTree;
 
@@ -27,6 +28,8 @@ pub struct ClientState {
     pub clock: RwSignal<Instant>,
     /// MQTT 5 requests waiting for replies, and the replies.
     pub requests: RwSignal<Requests>,
+    /// The publish panel's last publishes.
+    pub history: RwSignal<PublishHistory>,
     /// Every topic received (redrawn at most once per animation frame).
     pub topics: Batched<TopicTree>,
     /// The ARIA live region's summaries of incoming messages.
@@ -49,6 +52,7 @@ impl ClientState {
             log: LiveLog::new().coloured_by(filters.into()),
             clock: RwSignal::new(Instant::from_millis(0)),
             requests: RwSignal::new(Requests::new()),
+            history: RwSignal::new(PublishHistory::default()),
             topics: Batched::new(TopicTree::new()),
             announcer: Announcer::new(),
             request_tag: StoredValue::new(super::prefs::random_client_id("req")),
@@ -62,6 +66,23 @@ impl ClientState {
         self.client
             .get_value()
             .filter(|c| c.phase() == Phase::Connected)
+    }
+
+    /// Whether the broker has accepted the current connection.
+    pub fn is_connected(&self) -> bool {
+        self.client
+            .try_get_value()
+            .flatten()
+            .is_some_and(|c| c.phase() == Phase::Connected)
+    }
+
+    /// Bytes the connection's socket has not sent yet (0 without a connection): a sender
+    /// that outruns the socket waits while this is high.
+    pub fn buffered_amount(&self) -> u32 {
+        self.client
+            .try_get_value()
+            .flatten()
+            .map_or(0, |c| c.buffered_amount())
     }
 
     /// Opens a connection with these settings, replacing any previous one.

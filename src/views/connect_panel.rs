@@ -1,50 +1,52 @@
+//! The client view's connection panel: broker URL, credentials and session options bound
+//! to the shared [`BrokerPrefs`]; connect and disconnect; the status line. Profiles and the
+//! share link sit in a panel of their own right below.
+
 use leptos::prelude::*;
 use mqtt_session::ProtocolVersion;
 
 use super::client_state::ClientState;
-use super::prefs::{random_client_id, BrokerFields, BrokerPrefs};
+use super::prefs::{BrokerFields, BrokerPrefs};
+use super::profiles_panel::ProfilesPanel;
 use super::property_fields::{ConnectV5Fields, ConnectionInfoView, WillFieldsView};
 use crate::state::client::parse_keep_alive;
 use crate::state::connection::ConnState;
-use crate::state::properties::{ConnectFields, WillFields};
+use crate::state::properties::ConnectFields;
+
+/// Connects the client view with the form in `prefs` (password included); a form that does
+/// not parse is shown in the status line instead.
+pub fn connect_with_form(state: ClientState, prefs: BrokerPrefs) {
+    let form = prefs.form();
+    let keep_alive_secs = match parse_keep_alive(&form.keep_alive) {
+        Ok(secs) => secs,
+        Err(e) => return state.failed_to_start(&e.to_string()),
+    };
+    let mut settings = prefs.settings(form.client_id, keep_alive_secs, form.clean_session);
+    let v5 = settings.protocol == ProtocolVersion::V5;
+    if v5 {
+        match form.connect.to_properties() {
+            Ok(properties) => settings.properties = properties,
+            Err(e) => return state.failed_to_start(&e.to_string()),
+        }
+    }
+    match form.will.to_will(v5) {
+        Ok(will) => settings.will = will,
+        Err(e) => return state.failed_to_start(&e.to_string()),
+    }
+    state.connect(settings);
+}
 
 /// Broker URL, credentials and session options; connect and disconnect; the status line.
 #[component]
 pub fn ConnectPanel() -> impl IntoView {
     let state = expect_context::<ClientState>();
     let prefs = expect_context::<BrokerPrefs>();
-    let client_id = RwSignal::new(random_client_id("playground"));
-    let keep_alive = RwSignal::new("60".to_string());
-    let clean_session = RwSignal::new(true);
-    let v5_fields = RwSignal::new(ConnectFields::default());
-    let will_fields = RwSignal::new(WillFields::default());
+    let v5_fields: RwSignal<ConnectFields> = prefs.connect;
 
     let model = state.model;
     let busy = move || model.with(|m| m.status.state.is_busy());
     let reconnecting = move || model.with(|m| m.status.state == ConnState::Reconnecting);
-    let connect = move || {
-        let keep_alive_secs = match parse_keep_alive(&keep_alive.get_untracked()) {
-            Ok(secs) => secs,
-            Err(e) => return state.failed_to_start(&e.to_string()),
-        };
-        let mut settings = prefs.settings(
-            client_id.get_untracked(),
-            keep_alive_secs,
-            clean_session.get_untracked(),
-        );
-        let v5 = settings.protocol == ProtocolVersion::V5;
-        if v5 {
-            match v5_fields.with_untracked(ConnectFields::to_properties) {
-                Ok(properties) => settings.properties = properties,
-                Err(e) => return state.failed_to_start(&e.to_string()),
-            }
-        }
-        match will_fields.with_untracked(|w| w.to_will(v5)) {
-            Ok(will) => settings.will = will,
-            Err(e) => return state.failed_to_start(&e.to_string()),
-        }
-        state.connect(settings);
-    };
+    let connect = move || connect_with_form(state, prefs);
 
     view! {
         <section class="panel connect">
@@ -62,7 +64,7 @@ pub fn ConnectPanel() -> impl IntoView {
                         type="text"
                         data-testid="connect-client-id"
                         spellcheck="false"
-                        bind:value=client_id
+                        bind:value=prefs.client_id
                     />
                 </label>
                 <label>
@@ -72,19 +74,19 @@ pub fn ConnectPanel() -> impl IntoView {
                         min="0"
                         max="65535"
                         data-testid="connect-keepalive"
-                        bind:value=keep_alive
+                        bind:value=prefs.keep_alive
                     />
                 </label>
                 <label class="check">
                     <input
                         type="checkbox"
                         data-testid="connect-clean-session"
-                        bind:checked=clean_session
+                        bind:checked=prefs.clean_session
                     />
                     <span>"Clean session"</span>
                 </label>
                 <ConnectV5Fields form=v5_fields />
-                <WillFieldsView form=will_fields />
+                <WillFieldsView form=prefs.will message=prefs.will_message />
                 <div class="actions">
                     <button
                         type="submit"
@@ -136,5 +138,6 @@ pub fn ConnectPanel() -> impl IntoView {
                 </p>
             </Show>
         </section>
+        <ProfilesPanel />
     }
 }

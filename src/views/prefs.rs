@@ -1,13 +1,18 @@
 //! Broker settings shared by every view, so a URL typed once serves the client view and
-//! the challenge alike. Nothing here is persisted: the password lives only in memory.
+//! the challenge alike, and the client view's connection form, so it survives switching
+//! views. Profiles save and load all of it but the password, which lives only in memory
+//! (and in `sessionStorage` when the user asks a profile to remember it in this tab).
 
 use leptos::prelude::*;
 use mqtt_session::ProtocolVersion;
 
 use crate::driver::client::BrokerSettings;
 use crate::state::broker_url::{self, PageOrigin};
+use crate::state::connect_form::ConnectForm;
+use crate::state::properties::{ConnectFields, MessageFields, WillFields};
 
-/// The broker URL and credentials, as a `Copy` context.
+/// The broker URL and credentials, and the client view's connection form, as a `Copy`
+/// context.
 #[derive(Clone, Copy)]
 pub struct BrokerPrefs {
     pub url: RwSignal<String>,
@@ -15,16 +20,67 @@ pub struct BrokerPrefs {
     pub password: RwSignal<String>,
     /// MQTT 3.1.1 or 5, for every view.
     pub protocol: RwSignal<ProtocolVersion>,
+    /// The client view's client id.
+    pub client_id: RwSignal<String>,
+    /// The client view's keepalive, seconds as typed.
+    pub keep_alive: RwSignal<String>,
+    pub clean_session: RwSignal<bool>,
+    /// The client view's MQTT 5 CONNECT properties.
+    pub connect: RwSignal<ConnectFields>,
+    /// The client view's last will; its message properties are in `will_message`.
+    pub will: RwSignal<WillFields>,
+    pub will_message: RwSignal<MessageFields>,
 }
 
 impl BrokerPrefs {
     pub fn new() -> Self {
+        let defaults = ConnectForm::default();
         Self {
             url: RwSignal::new(default_broker_url()),
             username: RwSignal::new(String::new()),
             password: RwSignal::new(String::new()),
-            protocol: RwSignal::new(ProtocolVersion::V311),
+            protocol: RwSignal::new(defaults.protocol),
+            client_id: RwSignal::new(random_client_id("playground")),
+            keep_alive: RwSignal::new(defaults.keep_alive),
+            clean_session: RwSignal::new(defaults.clean_session),
+            connect: RwSignal::new(defaults.connect),
+            will: RwSignal::new(defaults.will),
+            will_message: RwSignal::new(MessageFields::default()),
         }
+    }
+
+    /// The connection form as it stands (no password).
+    pub fn form(&self) -> ConnectForm {
+        let mut will = self.will.get_untracked();
+        will.message = self.will_message.get_untracked();
+        ConnectForm {
+            url: self.url.get_untracked(),
+            username: self.username.get_untracked(),
+            protocol: self.protocol.get_untracked(),
+            client_id: self.client_id.get_untracked(),
+            keep_alive: self.keep_alive.get_untracked(),
+            clean_session: self.clean_session.get_untracked(),
+            connect: self.connect.get_untracked(),
+            will,
+        }
+    }
+
+    /// Fills the form from `form` (a profile, a share link). An empty client id keeps the
+    /// current one; `password` replaces the password field (`None` empties it, so a password
+    /// typed for one broker never goes to another).
+    pub fn apply(&self, form: &ConnectForm, password: Option<String>) {
+        self.url.set(form.url.clone());
+        self.username.set(form.username.clone());
+        self.password.set(password.unwrap_or_default());
+        self.protocol.set(form.protocol);
+        if !form.client_id.trim().is_empty() {
+            self.client_id.set(form.client_id.clone());
+        }
+        self.keep_alive.set(form.keep_alive.clone());
+        self.clean_session.set(form.clean_session);
+        self.connect.set(form.connect.clone());
+        self.will.set(form.will.clone());
+        self.will_message.set(form.will.message.clone());
     }
 
     /// Settings for a new connection with this client id and keepalive, reconnecting by

@@ -222,15 +222,14 @@ pub fn ConnectV5Fields(form: RwSignal<ConnectFields>) -> impl IntoView {
 
 /// The last will: published by the broker if this client vanishes without DISCONNECT.
 #[component]
-pub fn WillFieldsView(form: RwSignal<WillFields>) -> impl IntoView {
+pub fn WillFieldsView(
+    /// The will's topic, payload, QoS, retain and delay (its `message` is not read here).
+    form: RwSignal<WillFields>,
+    /// The will's MQTT 5 message properties (the shared message fields take a signal of
+    /// their own).
+    message: RwSignal<MessageFields>,
+) -> impl IntoView {
     let v5 = is_v5();
-    let message = RwSignal::new(MessageFields::default());
-    // The message properties live in their own signal (the shared fields take one); copy
-    // them into the will's form as they change.
-    Effect::new(move |_| {
-        let fields = message.get();
-        form.update(|f| f.message = fields);
-    });
     view! {
         <details class="wide options" data-testid="connect-will">
             <summary>"Last will"</summary>

@@ -1,41 +1,116 @@
+//! The client view's publish panel: topic, payload, QoS, retain and MQTT 5 properties;
+//! clear a retained message; repeat, history and snippets (`publish_tools`).
+
 use leptos::prelude::*;
 use mqtt_session::{PublishProperties, QoS};
 
 use super::client_state::ClientState;
 use super::property_fields::{is_v5, message_fields, PUBLISH_IDS};
+use super::publish_tools::{HistoryList, RepeatControls, SnippetsView};
 use super::QosSelect;
 use crate::state::client::PublishState;
 use crate::state::properties::MessageFields;
+use crate::state::publish_tools::Draft;
+
+/// The publish form's fields, as a `Copy` handle for the panel's tools.
+#[derive(Clone, Copy)]
+pub struct PublishForm {
+    pub topic: RwSignal<String>,
+    pub payload: RwSignal<String>,
+    pub qos: RwSignal<QoS>,
+    pub retain: RwSignal<bool>,
+    pub properties: RwSignal<MessageFields>,
+}
+
+impl PublishForm {
+    fn new() -> Self {
+        Self {
+            topic: RwSignal::new("sensor/temperature".to_string()),
+            payload: RwSignal::new("21.5".to_string()),
+            qos: RwSignal::new(QoS::AtMostOnce),
+            retain: RwSignal::new(false),
+            properties: RwSignal::new(MessageFields::default()),
+        }
+    }
+
+    /// The form as it stands.
+    pub fn draft(&self) -> Draft {
+        Draft {
+            topic: self.topic.get_untracked().trim().to_string(),
+            payload: self.payload.get_untracked(),
+            qos: self.qos.get_untracked(),
+            retain: self.retain.get_untracked(),
+            properties: self.properties.get_untracked(),
+        }
+    }
+
+    /// Refills the form (a history line, a snippet).
+    pub fn fill(&self, draft: &Draft) {
+        self.topic.set(draft.topic.clone());
+        self.payload.set(draft.payload.clone());
+        self.qos.set(draft.qos);
+        self.retain.set(draft.retain);
+        self.properties.set(draft.properties.clone());
+    }
+}
+
+/// Publishes `draft` from the client view (its properties only under MQTT 5) and adds it
+/// to the history; the error as a sentence.
+pub fn publish_draft(state: ClientState, draft: &Draft, v5: bool) -> Result<(), String> {
+    let properties = if v5 {
+        draft
+            .properties
+            .to_properties()
+            .map_err(|e| e.to_string())?
+    } else {
+        PublishProperties::default()
+    };
+    state
+        .publish_with(
+            &draft.topic,
+            draft.payload.clone().into_bytes(),
+            draft.qos,
+            draft.retain,
+            properties,
+        )
+        .map_err(|e| e.to_string())?;
+    state.history.try_update(|h| h.record(draft));
+    Ok(())
+}
 
 /// Topic, payload, QoS and retain; publishes on submit (Ctrl+Enter in the payload).
 #[component]
 pub fn PublishPanel() -> impl IntoView {
     let state = expect_context::<ClientState>();
-    let topic = RwSignal::new("sensor/temperature".to_string());
-    let payload = RwSignal::new("21.5".to_string());
-    let qos = RwSignal::new(QoS::AtMostOnce);
-    let retain = RwSignal::new(false);
+    let form = PublishForm::new();
+    let PublishForm {
+        topic,
+        payload,
+        qos,
+        retain,
+        properties: fields,
+    } = form;
     let error = RwSignal::new(None::<String>);
-    let fields = RwSignal::new(MessageFields::default());
     let v5 = is_v5();
 
     let publish = move || {
-        let properties = if v5() {
-            match fields.with_untracked(MessageFields::to_properties) {
-                Ok(properties) => properties,
-                Err(e) => return error.set(Some(e.to_string())),
-            }
-        } else {
-            PublishProperties::default()
+        let result = publish_draft(state, &form.draft(), v5());
+        error.set(result.err());
+    };
+    // An empty retained message removes the topic's retained message [MQTT-3.3.1-10].
+    let clear_retained = move || {
+        let draft = Draft {
+            payload: String::new(),
+            retain: true,
+            properties: MessageFields::default(),
+            ..form.draft()
         };
-        let result = state.publish_with(
-            topic.get_untracked().trim(),
-            payload.get_untracked().into_bytes(),
-            qos.get_untracked(),
-            retain.get_untracked(),
-            properties,
-        );
-        error.set(result.err().map(|e| e.to_string()));
+        let result = if draft.topic.is_empty() {
+            Err("type the topic whose retained message should go".to_string())
+        } else {
+            publish_draft(state, &draft, v5())
+        };
+        error.set(result.err());
     };
     let outcome = move || state.model.with(|m| m.last_publish.clone());
 
@@ -82,6 +157,18 @@ pub fn PublishPanel() -> impl IntoView {
                     <span class="grow"></span>
                     <button type="submit" class="primary" data-testid="publish-button">
                         "Publish"
+                    </button>
+                </div>
+                <div class="row">
+                    <span class="grow"></span>
+                    <button
+                        type="button"
+                        class="link"
+                        data-testid="publish-clear-retained"
+                        title="Publishes an empty retained message to this topic: the broker forgets the one it kept"
+                        on:click=move |_| clear_retained()
+                    >
+                        "Clear this topic's retained message"
                     </button>
                 </div>
             </form>
@@ -136,6 +223,9 @@ pub fn PublishPanel() -> impl IntoView {
                     </button>
                 </div>
             </Show>
+            <RepeatControls form=form error=error />
+            <HistoryList form=form />
+            <SnippetsView form=form />
             <div
                 class="row queue hint"
                 title="Messages published while the connection is down wait here and go out when it is back (at most 1,000 messages or 1 MiB)."

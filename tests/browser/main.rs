@@ -10,6 +10,7 @@ mod interop;
 mod log_tools;
 mod mqtt5;
 mod playground;
+mod profiles;
 mod reconnect;
 mod reload;
 mod support;

@@ -257,11 +257,12 @@ async fn smart_on(url: &str, user: Option<(&str, &str)>) {
     type_into(&p, "producer-device-id", &id);
     click(&p, "producer-start");
     connected(&p, "producer").await;
-    type_into(&p, "consumer-device-id", &id);
     click(&p, "consumer-start");
     connected(&p, "consumer").await;
+    // The controller finds the devices present and picks the page's own.
     until("the device's info", 10.0, || {
-        text_of(&p, "device-card").contains("smart-object")
+        attr_of(&p, "device-card", "data-device") == id
+            && text_of(&p, "device-card").contains("smart-object")
     })
     .await;
     click(&p, "action-light-on");
@@ -276,17 +277,17 @@ async fn smart_on(url: &str, user: Option<(&str, &str)>) {
     .await;
 }
 
-/// Errors surface where the user acted: a device id that cannot be part of a topic filter
-/// makes the controller's SUBSCRIBE fail before it is sent, and the sentence says so under
-/// the controller's status instead of being dropped.
+/// Errors surface where the user acted: a device id that cannot be one topic level (its
+/// topics and its last will would be refused) is refused before connecting, and the
+/// sentence says so under the device's status instead of being dropped.
 #[wasm_bindgen_test]
-async fn a_subscribe_the_session_refuses_is_shown_under_the_endpoint() {
+async fn a_device_id_that_cannot_be_a_topic_level_is_refused_under_the_endpoint() {
     let (root, _m) = mount(lab_url());
     let p = panel(&root, "smart");
-    type_into(&p, "consumer-device-id", "a+b");
-    click(&p, "consumer-start");
+    type_into(&p, "producer-device-id", "a+b");
+    click(&p, "producer-start");
     until("the refusal to be shown", 10.0, || {
-        text_if_any(&p, "endpoint-problem").contains("could not subscribe to device/a+b/#")
+        text_if_any(&p, "endpoint-problem").contains("device id 'a+b' cannot be one topic level")
     })
     .await;
 }

@@ -8,7 +8,9 @@ mod probe;
 mod production;
 mod readings;
 
-pub use devices::{device_of, DeviceCard, DeviceCards, WatchedDevice};
+pub use devices::{
+    device_of, DeviceCard, DeviceCards, DeviceDirectory, Presence, WatchedDevice, MAX_DEVICES,
+};
 pub use json::{Decoded, DecodedRow};
 pub use probe::{Probe, ProbeStep};
 pub use production::Production;

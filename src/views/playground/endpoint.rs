@@ -2,7 +2,7 @@
 //! in the shared settings, with a status line. Several run side by side in one page.
 
 use leptos::prelude::*;
-use mqtt_session::{CommandError, Event, Message};
+use mqtt_session::{CommandError, Event, LastWill, Message};
 
 use crate::driver::client::{ClientEvent, MqttClient};
 use crate::state::connection::{ConnState, Status};
@@ -35,9 +35,22 @@ impl Endpoint {
 
     /// Connects with the shared settings; `on` sees every message and the connection.
     pub fn start(&self, prefs: BrokerPrefs, role: &'static str, on: impl Fn(Incoming) + 'static) {
+        self.start_with_will(prefs, role, None, on);
+    }
+
+    /// [`Self::start`] with a last will, which the broker publishes if this connection dies
+    /// without a DISCONNECT.
+    pub fn start_with_will(
+        &self,
+        prefs: BrokerPrefs,
+        role: &'static str,
+        will: Option<LastWill>,
+        on: impl Fn(Incoming) + 'static,
+    ) {
         self.stop();
         let this = *self;
-        let settings = prefs.settings(random_client_id(role), 30, true);
+        let mut settings = prefs.settings(random_client_id(role), 30, true);
+        settings.will = will;
         self.status.set(Status::connecting(settings.url.trim()));
         self.problem.set(None);
         // Each (re)connection is `Connected` again: the panel subscribes again then.
@@ -81,6 +94,13 @@ impl Endpoint {
     /// Whether the broker has accepted the connection (reactive).
     pub fn is_connected(&self) -> bool {
         self.status.with(|s| s.state == ConnState::Connected)
+    }
+
+    /// [`Self::is_connected`], not tracked.
+    pub fn is_connected_now(&self) -> bool {
+        self.status
+            .try_with_untracked(|s| s.state == ConnState::Connected)
+            .unwrap_or(false)
     }
 
     /// Subscribes on `client`; a refusal is shown under the endpoint's status.

@@ -7,7 +7,7 @@ mod devices_panel;
 mod endpoint;
 mod json;
 mod parts;
-mod producer;
+pub(crate) mod producer;
 mod simple;
 mod smart;
 

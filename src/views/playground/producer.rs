@@ -14,9 +14,9 @@ use crate::driver::clock::now_ms;
 use crate::state::playground::Production;
 
 /// Stop producing while the browser holds more than this many unsent bytes.
-const MAX_BUFFERED: u32 = 1 << 20;
+pub(crate) const MAX_BUFFERED: u32 = 1 << 20;
 /// Messages published between two yields to the page when going as fast as possible.
-const CHUNK: u32 = 256;
+pub(crate) const CHUNK: u32 = 256;
 
 /// One message to publish: topic, payload, QoS, retain.
 pub type Outgoing = (String, Vec<u8>, mqtt_session::QoS, bool);
