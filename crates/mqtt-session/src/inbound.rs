@@ -299,6 +299,7 @@ impl Session {
                 if !ack.reason.is_failure() {
                     self.emit(Event::Delivered { pkid, qos });
                 }
+                self.release_backlog(now);
                 self.release_queued(now);
             }
             None => self.warn(format!(

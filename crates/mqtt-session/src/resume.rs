@@ -117,7 +117,17 @@ impl Session {
     /// in which the corresponding PUBREC packets were received" [MQTT-4.6.0-4].
     fn resend(&mut self, now: Instant) {
         let (publishes, releases) = self.store.unacknowledged();
-        for (pkid, message) in publishes {
+        // PUBRELs count against the broker's receive maximum too (no PUBCOMP yet); they are
+        // always sent, and the PUBLISHes fill what room is left [MQTT-4.9.0-2]. Under 3.1.1
+        // (and whenever the window did not shrink) everything fits.
+        let room = self.send_window().saturating_sub(releases.len());
+        for (i, (pkid, message)) in publishes.into_iter().enumerate() {
+            if i >= room {
+                if let Some(link) = self.link.as_mut() {
+                    link.resend_backlog.push_back(pkid);
+                }
+                continue;
+            }
             // "The DUP flag MUST be set to 1 by the Client or Server when it attempts to
             // re-deliver a PUBLISH Packet" [MQTT-3.3.1-1].
             let packet = outgoing_publish(pkid, message, true);
@@ -126,6 +136,31 @@ impl Session {
         for pkid in releases {
             let rel = Packet::PubRel(Ack::success(pkid));
             self.send(now, &rel, PacketKind::PubRel(pkid));
+        }
+    }
+
+    /// Resends backlogged PUBLISHes of a resumed session while the window has room.
+    pub(crate) fn release_backlog(&mut self, now: Instant) {
+        loop {
+            let Some(link) = self.link.as_ref() else {
+                return;
+            };
+            let waiting = link.resend_backlog.len();
+            let sent = self.store.in_flight_publishes().saturating_sub(waiting);
+            if waiting == 0 || sent >= self.send_window() {
+                return;
+            }
+            let Some(pkid) = self
+                .link
+                .as_mut()
+                .and_then(|l| l.resend_backlog.pop_front())
+            else {
+                return;
+            };
+            if let Some(message) = self.store.outgoing(pkid) {
+                let packet = outgoing_publish(pkid, message, true);
+                self.send_untraced(now, &Packet::Publish(packet));
+            }
         }
     }
 

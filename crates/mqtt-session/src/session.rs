@@ -59,6 +59,10 @@ pub(crate) struct Link {
     pub(crate) info: Option<Box<ConnectionInfo>>,
     /// MQTT 5 topic aliases the broker set on this connection [MQTT-3.3.2-...].
     pub(crate) aliases: BTreeMap<u16, String>,
+    /// Unacknowledged PUBLISHes of a resumed session not resent yet, oldest first: the new
+    /// CONNACK's receive maximum was lower than what was in flight [MQTT-4.9.0-2]. They go
+    /// out (with DUP) as earlier ones complete, before any queued message.
+    pub(crate) resend_backlog: VecDeque<u16>,
     /// Deliveries above the QoS MQTT allows, warned about once per connection.
     pub(crate) qos_check: QosCheck,
 }
@@ -318,6 +322,7 @@ impl Session {
             pingresp_deadline: None,
             info: None,
             aliases: BTreeMap::new(),
+            resend_backlog: VecDeque::new(),
             qos_check: QosCheck::default(),
         }
     }

@@ -169,6 +169,21 @@ impl Store {
         Ok(pkid)
     }
 
+    /// An outgoing publish still sent and unacknowledged (awaiting PUBACK or PUBREC).
+    pub(crate) fn outgoing(&self, pkid: u16) -> Option<Outgoing> {
+        match self.in_use.get(&pkid) {
+            Some(Use::Publish { message, .. })
+                if matches!(
+                    message.stage,
+                    OutgoingStage::AwaitingPubAck | OutgoingStage::AwaitingPubRec
+                ) =>
+            {
+                Some(message.clone())
+            }
+            _ => None,
+        }
+    }
+
     /// The stage of an outgoing publish, if `pkid` is one.
     pub fn outgoing_stage(&self, pkid: u16) -> Option<OutgoingStage> {
         match self.in_use.get(&pkid) {
