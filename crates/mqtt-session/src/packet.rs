@@ -310,6 +310,9 @@ pub enum Packet {
     PingReq,
     PingResp,
     Disconnect(Disconnect),
+    /// A packet only a client sends (CONNECT, SUBSCRIBE, UNSUBSCRIBE), received from the
+    /// broker: only its name is kept, for the protocol error the session closes with.
+    ClientOnly(&'static str),
     /// MQTT 5 AUTH, with its reason code. This client never starts enhanced
     /// authentication, so a broker that sends one breaks the protocol [MQTT-4.12.0-6].
     Auth(ReasonCode),
@@ -334,6 +337,7 @@ impl Packet {
             Packet::PingResp => "PINGRESP",
             Packet::Disconnect(_) => "DISCONNECT",
             Packet::Auth(_) => "AUTH",
+            Packet::ClientOnly(name) => name,
         }
     }
 }

@@ -65,12 +65,13 @@ impl QosCheck {
         if self.warned || qos == QoS::AtMostOnce {
             return None;
         }
-        let d = digest(payload);
+        // The payload is hashed only if one of our own messages had this topic.
+        let mut d = None;
         let ours = self
             .sent
             .iter()
             .rev()
-            .find(|s| s.topic == topic && s.digest == d)
+            .find(|s| s.topic == topic && s.digest == *d.get_or_insert_with(|| digest(payload)))
             .map(|s| s.qos);
         let text = match ours {
             Some(sent) if sent < qos => format!(

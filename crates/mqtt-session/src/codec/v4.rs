@@ -8,9 +8,8 @@ use mqttbytes::v4;
 use super::{encode_error, malformed, qos_from_wire, qos_to_wire, EncodeError};
 use crate::error::ProtocolError;
 use crate::packet::{
-    Ack, AckProperties, ConnAck, ConnAckProperties, Connect, ConnectProperties, Disconnect, Packet,
-    ProtocolVersion, Publish, PublishProperties, SubAck, Subscribe, SubscribeProperties,
-    Subscription, Unsubscribe,
+    Ack, AckProperties, ConnAck, ConnAckProperties, Disconnect, Packet, Publish, PublishProperties,
+    SubAck,
 };
 use crate::reason::ReasonCode;
 
@@ -86,6 +85,11 @@ pub(super) fn write(packet: &Packet, out: &mut BytesMut) -> Result<(), EncodeErr
         Packet::PingResp => v4::PingResp.write(out),
         Packet::Disconnect(_) => v4::Disconnect.write(out),
         Packet::Auth(_) => return Err(EncodeError("MQTT 3.1.1 has no AUTH packet".into())),
+        Packet::ClientOnly(name) => {
+            return Err(EncodeError(format!(
+                "{name} was received, not built to be sent"
+            )))
+        }
     };
     written.map(|_| ()).map_err(encode_error)
 }
@@ -93,31 +97,10 @@ pub(super) fn write(packet: &Packet, out: &mut BytesMut) -> Result<(), EncodeErr
 pub(super) fn read(frame: &mut BytesMut, max: usize) -> Result<Packet, ProtocolError> {
     let packet = v4::read(frame, max).map_err(malformed)?;
     Ok(match packet {
-        // Packets only a client sends: decoded all the same, the session refuses them.
-        v4::Packet::Connect(c) => Packet::Connect(Box::new(Connect {
-            protocol: ProtocolVersion::V311,
-            client_id: c.client_id,
-            clean_start: c.clean_session,
-            keep_alive: c.keep_alive,
-            username: c.login.as_ref().map(|l| l.username.clone()),
-            password: c.login.map(|l| l.password),
-            will: None,
-            properties: ConnectProperties::default(),
-            maximum_packet_size: None,
-        })),
-        v4::Packet::Subscribe(s) => Packet::Subscribe(Subscribe {
-            pkid: s.pkid,
-            filters: s
-                .filters
-                .into_iter()
-                .map(|f| Subscription::new(f.path, qos_from_wire(f.qos)))
-                .collect(),
-            properties: SubscribeProperties::default(),
-        }),
-        v4::Packet::Unsubscribe(u) => Packet::Unsubscribe(Unsubscribe {
-            pkid: u.pkid,
-            filters: u.topics,
-        }),
+        // Packets only a client sends: the session refuses them by name.
+        v4::Packet::Connect(_) => Packet::ClientOnly("CONNECT"),
+        v4::Packet::Subscribe(_) => Packet::ClientOnly("SUBSCRIBE"),
+        v4::Packet::Unsubscribe(_) => Packet::ClientOnly("UNSUBSCRIBE"),
         v4::Packet::PingReq => Packet::PingReq,
         v4::Packet::ConnAck(a) => Packet::ConnAck(Box::new(ConnAck {
             session_present: a.session_present,

@@ -14,9 +14,8 @@ use super::properties::walk;
 use super::{encode_error, malformed, qos_from_wire, qos_to_wire, EncodeError};
 use crate::error::ProtocolError;
 use crate::packet::{
-    Ack, AckProperties, ConnAck, ConnAckProperties, Connect, ConnectProperties, Disconnect, Packet,
-    ProtocolVersion, Publish, PublishProperties, RetainHandling, SubAck, Subscribe,
-    SubscribeProperties, Subscription, Unsubscribe,
+    Ack, AckProperties, ConnAck, ConnAckProperties, Connect, Disconnect, Packet, Publish,
+    PublishProperties, RetainHandling, SubAck,
 };
 use crate::reason::ReasonCode;
 
@@ -94,7 +93,7 @@ pub(super) fn write(packet: &Packet, out: &mut BytesMut) -> Result<(), EncodeErr
                 .map_err(|_| EncodeError(format!("no DISCONNECT reason {:#04x}", d.reason.0)))?;
             disconnect.write(out)
         }
-        Packet::SubAck(_) | Packet::UnsubAck(_) | Packet::Auth(_) => {
+        Packet::SubAck(_) | Packet::UnsubAck(_) | Packet::Auth(_) | Packet::ClientOnly(_) => {
             return Err(EncodeError(format!(
                 "this client does not send {}",
                 packet.name()
@@ -349,31 +348,10 @@ fn from_wire(packet: v5::Packet) -> Packet {
         }),
         v5::Packet::PingReq => Packet::PingReq,
         v5::Packet::PingResp => Packet::PingResp,
-        // Packets only a client sends: decoded all the same, the session refuses them.
-        v5::Packet::Connect(c) => Packet::Connect(Box::new(Connect {
-            protocol: ProtocolVersion::V5,
-            client_id: c.client_id,
-            clean_start: c.clean_session,
-            keep_alive: c.keep_alive,
-            username: c.login.as_ref().map(|l| l.username.clone()),
-            password: c.login.map(|l| l.password),
-            will: None,
-            properties: ConnectProperties::default(),
-            maximum_packet_size: None,
-        })),
-        v5::Packet::Subscribe(s) => Packet::Subscribe(Subscribe {
-            pkid: s.pkid,
-            filters: s
-                .filters
-                .into_iter()
-                .map(|f| Subscription::new(f.path, qos_from_wire(f.qos)))
-                .collect(),
-            properties: SubscribeProperties::default(),
-        }),
-        v5::Packet::Unsubscribe(u) => Packet::Unsubscribe(Unsubscribe {
-            pkid: u.pkid,
-            filters: u.filters,
-        }),
+        // Packets only a client sends: the session refuses them by name.
+        v5::Packet::Connect(_) => Packet::ClientOnly("CONNECT"),
+        v5::Packet::Subscribe(_) => Packet::ClientOnly("SUBSCRIBE"),
+        v5::Packet::Unsubscribe(_) => Packet::ClientOnly("UNSUBSCRIBE"),
         // Decoded above, never by mqttbytes.
         v5::Packet::Disconnect(d) => {
             Packet::Disconnect(Disconnect::with_reason(ReasonCode(d.reason_code as u8)))

@@ -24,6 +24,8 @@
 mod actions;
 mod broker;
 mod case;
+#[path = "../common/mod.rs"]
+mod common;
 mod oracle;
 mod packets;
 mod runner;

@@ -1,7 +1,7 @@
 //! What a hostile broker sends: random valid packets of every type (client-only ones too),
 //! the same packets mutated after encoding, and plain random bytes.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use mqtt_session::QoS;
 use mqttbytes::v4::{self, ConnectReturnCode, Packet, SubscribeReasonCode};
 use splitmix::SplitMix64;
@@ -32,27 +32,8 @@ pub fn qos(rng: &mut SplitMix64) -> QoS {
     }
 }
 
-/// Encodes a packet as a broker would (mqttbytes v4, independent of the session's codec).
-pub fn encode(packet: &Packet) -> Result<Bytes, mqttbytes::Error> {
-    let mut out = BytesMut::new();
-    match packet {
-        Packet::Connect(p) => p.write(&mut out),
-        Packet::ConnAck(p) => p.write(&mut out),
-        Packet::Publish(p) => p.write(&mut out),
-        Packet::PubAck(p) => p.write(&mut out),
-        Packet::PubRec(p) => p.write(&mut out),
-        Packet::PubRel(p) => p.write(&mut out),
-        Packet::PubComp(p) => p.write(&mut out),
-        Packet::Subscribe(p) => p.write(&mut out),
-        Packet::SubAck(p) => p.write(&mut out),
-        Packet::Unsubscribe(p) => p.write(&mut out),
-        Packet::UnsubAck(p) => p.write(&mut out),
-        Packet::PingReq => v4::PingReq.write(&mut out),
-        Packet::PingResp => v4::PingResp.write(&mut out),
-        Packet::Disconnect => v4::Disconnect.write(&mut out),
-    }?;
-    Ok(out.freeze())
-}
+/// Encodes a packet as a broker would: the harness of the other tests, one copy.
+pub use crate::common::encode;
 
 pub fn chance(rng: &mut SplitMix64, one_in: u64) -> bool {
     rng.below(one_in) == 0
