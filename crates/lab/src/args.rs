@@ -217,9 +217,11 @@ struct ServiceArgs {
 
 #[derive(Debug, Args)]
 struct SolveArgs {
-    /// the broker to connect to, e.g. the lab's 127.0.0.1:1883
-    #[arg(long, value_name = "HOST:PORT", value_parser = values::broker)]
-    broker: String,
+    /// the broker to connect to, e.g. the lab's 127.0.0.1:1883; with --clients it may be
+    /// given again (e.g. each node of a clustered broker): students are dealt over the
+    /// brokers in turn, student 1 on the first
+    #[arg(long, value_name = "HOST:PORT", value_parser = values::broker, required = true)]
+    broker: Vec<String>,
     /// the user id to log in with, e.g. 12345
     #[arg(long, value_name = "ID", value_parser = values::user_id)]
     user_id: String,
@@ -270,7 +272,10 @@ pub struct ServiceOptions {
 /// `lab solve`: where to connect, who to be.
 #[derive(Debug, PartialEq, Eq)]
 pub struct SolveCli {
+    /// The first `--broker`.
     pub broker: String,
+    /// Every `--broker`, in order, when there are several (only with `--clients`); else empty.
+    pub brokers: Vec<String>,
     pub user_id: String,
     pub credentials: Option<Credentials>,
     pub qos: QoS,
@@ -299,7 +304,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>, seed: u64) -> Result<Comm
     match cli.subcommand {
         None => run_options(cli.run, seed),
         Some(Sub::ChallengeService(args)) => service_options(args, seed),
-        Some(Sub::Solve(args)) => Ok(Command::Solve(solve_options(args))),
+        Some(Sub::Solve(args)) => solve_options(args).map(Command::Solve),
     }
 }
 
@@ -350,9 +355,19 @@ fn service_options(args: ServiceArgs, seed: u64) -> Result<Command, clap::Error>
     }))
 }
 
-fn solve_options(args: SolveArgs) -> SolveCli {
-    SolveCli {
-        broker: args.broker,
+fn solve_options(args: SolveArgs) -> Result<SolveCli, clap::Error> {
+    let mut brokers = args.broker;
+    if brokers.len() > 1 && args.clients.is_none() {
+        let message = "several --broker need --clients (one student runs on one broker)";
+        return Err(usage_error(Some("solve"), message));
+    }
+    let broker = brokers.first().cloned().unwrap_or_default();
+    if brokers.len() == 1 {
+        brokers.clear();
+    }
+    Ok(SolveCli {
+        broker,
+        brokers,
         user_id: args.user_id,
         credentials: values::credentials(args.login.username, args.login.password),
         qos: args.qos.unwrap_or(QoS::AtLeastOnce),
@@ -361,7 +376,7 @@ fn solve_options(args: SolveArgs) -> SolveCli {
             .unwrap_or_else(|| format!("solver-{}", std::process::id())),
         clients: args.clients.unwrap_or(1),
         ramp: Duration::from_millis(args.ramp_ms.unwrap_or(2)),
-    }
+    })
 }
 
 /// The challenge flags applied to the seed's settings, refused now (a usage error, exit
@@ -664,6 +679,50 @@ mod tests {
     }
 
     #[test]
+    fn a_class_may_be_dealt_over_several_brokers() {
+        let Ok(Command::Solve(cli)) = run(&[
+            "solve",
+            "--broker",
+            "a:1",
+            "--broker=b:2",
+            "--broker",
+            "c:3",
+            "--user-id",
+            "7",
+            "--clients",
+            "9",
+        ]) else {
+            panic!("should parse");
+        };
+        assert_eq!(cli.broker, "a:1");
+        assert_eq!(cli.brokers, ["a:1", "b:2", "c:3"]);
+        let one_student = err(&[
+            "solve",
+            "--broker",
+            "a:1",
+            "--broker",
+            "b:2",
+            "--user-id",
+            "7",
+        ]);
+        assert!(
+            one_student.contains("several --broker need --clients"),
+            "{one_student}"
+        );
+        assert!(one_student.contains("lab solve"), "{one_student}");
+        assert!(err(&[
+            "solve",
+            "--broker",
+            "a:1",
+            "--broker",
+            "b",
+            "--user-id",
+            "7"
+        ])
+        .contains("expects HOST:PORT"));
+    }
+
+    #[test]
     fn solve_runs_a_class_with_clients_and_a_ramp() {
         let Ok(Command::Solve(cli)) = run(&[
             "solve",
@@ -679,6 +738,7 @@ mod tests {
             panic!("should parse");
         };
         assert_eq!((cli.clients, cli.ramp), (1000, Duration::from_millis(5)));
+        assert_eq!((cli.broker.as_str(), cli.brokers.len()), ("h:1", 0));
         assert!(err(&[
             "solve",
             "--broker",

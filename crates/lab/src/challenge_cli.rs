@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use challenge::{ChallengeEvent, ClientConfig, Phase, ServerConfig};
 use lab::challenge_service::{self, describe, ServiceEvent};
-use lab::class_report::run_class;
+use lab::class_report::run_class_across;
 use lab::solver::{self, SolveOptions};
 use mqtt_session::{ConnectOptions, QoS};
 
@@ -158,13 +158,17 @@ fn qos_number(qos: QoS) -> u8 {
 }
 
 /// `lab solve --clients N`: N students at once, each the same solver as a single run with its
-/// own user id (`<ID>-<i>`) and client id (`<X>-<i>`), started `ramp` apart; prints one
+/// own user id (`<ID>-<i>`) and client id (`<X>-<i>`), started `ramp` apart, dealt over the
+/// `--broker`s in turn when several are given; prints one
 /// summary (completions, errors grouped, p50/p99 times). Exits 0 only if all completed.
 async fn solve_class(cli: SolveCli) -> ExitCode {
     let n = cli.clients;
+    let on = match cli.brokers.len() {
+        0 | 1 => cli.broker.clone(),
+        _ => format!("{} (dealt in turn)", cli.brokers.join(", ")),
+    };
     say(&format!(
-        "lab solve: a class of {n} students on {}, QoS {}, one start every {} ms\n",
-        cli.broker,
+        "lab solve: a class of {n} students on {on}, QoS {}, one start every {} ms\n",
         qos_number(cli.qos),
         cli.ramp.as_millis()
     ));
@@ -177,7 +181,7 @@ async fn solve_class(cli: SolveCli) -> ExitCode {
         connect,
         challenge,
     };
-    let report = run_class(&template, n, cli.ramp).await;
+    let report = run_class_across(&template, &cli.brokers, n, cli.ramp).await;
     say(&report.to_string());
     if report.all_done() {
         ExitCode::SUCCESS

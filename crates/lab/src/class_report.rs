@@ -12,10 +12,24 @@ use crate::solver::{self, SolveOptions};
 /// Runs `n` students at once, each `template` with its own user id (`<user id>-<i>`) and
 /// client id (`<client id>-<i>`), started `ramp` apart, on the current tokio runtime.
 pub async fn run_class(template: &SolveOptions, n: u32, ramp: Duration) -> ClassReport {
+    run_class_across(template, &[], n, ramp).await
+}
+
+/// [`run_class`] with the students dealt over `brokers` in turn (student `i` on
+/// [`broker_of`]), e.g. the nodes of a clustered broker; none: all on `template.broker`.
+pub async fn run_class_across(
+    template: &SolveOptions,
+    brokers: &[String],
+    n: u32,
+    ramp: Duration,
+) -> ClassReport {
     let started = std::time::Instant::now();
     let mut tasks = Vec::with_capacity(n as usize);
     for i in 1..=n {
         let mut options = template.clone();
+        if let Some(broker) = broker_of(brokers, i) {
+            options.broker = broker.to_owned();
+        }
         options.connect.client_id = format!("{}-{i}", template.connect.client_id);
         options.challenge.user_id = format!("{}-{i}", template.challenge.user_id);
         tasks.push(tokio::spawn(async move {
@@ -37,6 +51,14 @@ pub async fn run_class(template: &SolveOptions, n: u32, ramp: Duration) -> Class
         results.push(result);
     }
     ClassReport::new(&results, started.elapsed())
+}
+
+/// The broker of student `i` (counted from 1) when a class is dealt over `brokers`: the
+/// first student on the first, the next on the next, round the list.
+pub fn broker_of(brokers: &[String], i: u32) -> Option<&str> {
+    let count = u32::try_from(brokers.len()).ok().filter(|&c| c > 0)?;
+    let index = (i.max(1) - 1) % count;
+    brokers.get(index as usize).map(String::as_str)
 }
 
 /// One student's outcome.
@@ -185,6 +207,15 @@ mod tests {
             commands_time: Some(Duration::from_millis(ms)),
             total_time: Duration::from_millis(ms + 3_000),
         }
+    }
+
+    #[test]
+    fn students_are_dealt_over_the_brokers_in_turn() {
+        let nodes: Vec<String> = ["a:1", "b:2", "c:3"].map(String::from).into();
+        let dealt: Vec<_> = (1..=7).map(|i| broker_of(&nodes, i).unwrap()).collect();
+        assert_eq!(dealt, ["a:1", "b:2", "c:3", "a:1", "b:2", "c:3", "a:1"]);
+        assert_eq!(broker_of(&nodes[..1], 5), Some("a:1"));
+        assert_eq!(broker_of(&[], 1), None);
     }
 
     #[test]
