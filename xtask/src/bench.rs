@@ -1,39 +1,286 @@
-//! `cargo xtask bench`: benchmark numbers, printed, never asserted.
+//! `cargo xtask bench`: benchmark numbers, printed, never asserted (docs/bench.md).
 //!
 //! 1. `cargo bench -p mqtt-session`: the sans-IO session's throughput, natively.
-//! 2. The page's flood benchmark (`tests/flood_bench.rs`), release build, headless Chromium,
-//!    against the lab on free ports: messages/s into the live log and frame gaps.
+//! 2. In one headless Chromium against one mosquitto (`xtask/scripts/bench/bench-browser.mjs`,
+//!    driven with playwright-core): the same native flood into a hand-written raw MQTT page
+//!    (the ceiling), an MQTT.js page with a bounded log and the release page's live log; the
+//!    release page under a paced flood (long tasks, frame gaps) and its memory over 1,000,000
+//!    messages; the producers (raw JS vs the page's repeat publish) counted natively.
+//!
+//! The Node script asks for floods and for the counting subscriber with `@bench` lines on its
+//! stdout; they run here (`bench_mqtt.rs`), and each request gets one answer line.
 
-use crate::brokers;
-use crate::proc::{self, catch_signals, TempDir};
-use crate::test::{browser_test_command, LAB_START_TIMEOUT};
+use crate::bench_mqtt::{self, Counter};
+use crate::brokers::{free_ports, port_open, Broker};
+use crate::proc::{self, catch_signals, find_in_path, Group, TempDir};
 use crate::{cargo, parse_flags, repo_root, setup, Res};
-use std::process::Command;
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The benchmark's npm peers, installed under target/tools/bench when missing; never shipped.
+const NPM_PACKAGES: [&str; 2] = ["mqtt@5.16.0", "playwright-core@1.65.1"];
+const FLOOD_MESSAGES: u32 = 100_000;
+const RUNS: u32 = 3;
+const PACED_RATE: u32 = 10_000;
+const PACED_SECS: u32 = 30;
+const MEMORY_MESSAGES: u32 = 1_000_000;
+const PRODUCE_MESSAGES: u32 = 100_000;
 
 pub fn run(flags: &[String]) -> Res {
-    parse_flags("bench", flags, [])?;
-    setup::ensure(true)?;
+    let [profile, skip_native, reuse_dist, no_setup] = parse_flags(
+        "bench",
+        flags,
+        ["--profile", "--skip-native", "--reuse-dist", "--no-setup"],
+    )?;
+    if !no_setup {
+        setup::ensure(true)?;
+    }
     catch_signals();
     let root = repo_root();
-    proc::run(
-        Command::new(cargo())
-            .args(["bench", "-p", "mqtt-session"])
-            .current_dir(&root),
-    )?;
+    if !skip_native {
+        proc::run(
+            Command::new(cargo())
+                .args(["bench", "-p", "mqtt-session"])
+                .current_dir(&root),
+        )?;
+    }
+
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    // A release build of its own: dist/ is the user's, and may be stale or absent.
+    let dist = target.join("bench-dist");
+    if !(reuse_dist && dist.join("index.html").is_file()) {
+        crate::dist::build(&root, &dist)?;
+    }
+    let tools = target.join("tools").join("bench");
+    ensure_npm_tools(&tools)?;
+    let chromium = find_in_path("chromium")
+        .ok_or("chromium is not installed: run `cargo xtask setup --browser`")?;
+    let node = find_in_path("node").ok_or("node is not on PATH (the browser driver runs on it)")?;
 
     let run_dir = TempDir::new("bench")?;
-    let bin = brokers::build_lab(&root)?;
-    let lab = brokers::start_lab(
-        &bin,
-        // No challenge service: it subscribes to +/+, which would see the flood too.
-        &["--ws-port", "0", "--tcp-port", "0", "--no-challenge"],
-        Some(&run_dir.path().join("lab.log")),
-        LAB_START_TIMEOUT,
-    )?;
-    let env = vec![("MQTT_LAB_WS_URL".to_string(), lab.ws_url.clone())];
-    let mut cmd = browser_test_command(&root, &env, &["--release", "--test", "flood_bench"])?;
-    cmd.args(["--", "--nocapture"]);
-    let result = proc::run(&mut cmd);
-    drop(lab);
+    let mut mosquitto = start_quiet_mosquitto(run_dir.path())?;
+    let config = format!(
+        "{{\"tools\":{},\"pages\":{},\"dist\":{},\"chromium\":{},\"out\":{},\"ws\":{},\
+         \"user\":\"\",\"pass\":\"\",\"messages\":{FLOOD_MESSAGES},\"runs\":{RUNS},\
+         \"pacedRate\":{PACED_RATE},\"pacedSecs\":{PACED_SECS},\
+         \"memoryMessages\":{MEMORY_MESSAGES},\"produceMessages\":{PRODUCE_MESSAGES},\
+         \"profile\":{profile}}}",
+        json_str(&tools.to_string_lossy()),
+        json_str(&root.join("xtask/scripts/bench").to_string_lossy()),
+        json_str(&dist.to_string_lossy()),
+        json_str(&chromium.to_string_lossy()),
+        json_str(&target.join("bench").to_string_lossy()),
+        json_str(&mosquitto.ws_url),
+    );
+    let result = drive(&node, &root, &config, &mosquitto.tcp_addr);
+    if result.is_err() {
+        eprintln!("{}", mosquitto.log_tail());
+    }
+    if let Some(status) = mosquitto.exited() {
+        return Err(format!("mosquitto exited during the benchmark ({status})"));
+    }
     result
+}
+
+/// Runs the Node driver, serving its `@bench` requests until it exits.
+fn drive(node: &Path, root: &Path, config: &str, broker_tcp: &str) -> Res {
+    let mut cmd = Command::new(node);
+    cmd.arg(root.join("xtask/scripts/bench/bench-browser.mjs"))
+        .arg(config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .current_dir(root);
+    println!("$ node xtask/scripts/bench/bench-browser.mjs '<config>'");
+    // Its own process group (Chromium goes with it), killed if we stop early.
+    cmd.process_group(0);
+    let mut driver = Driver(cmd.spawn().map_err(|e| format!("cannot run node: {e}"))?);
+    let stdout = driver
+        .0
+        .stdout
+        .take()
+        .ok_or("the driver's stdout was not captured")?;
+    let mut stdin = driver
+        .0
+        .stdin
+        .take()
+        .ok_or("the driver's stdin was not captured")?;
+    let mut counter: Option<Counter> = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("reading the driver's output: {e}"))?;
+        let Some(request) = line.strip_prefix("@bench ") else {
+            println!("{line}");
+            continue;
+        };
+        let answer =
+            serve(request, broker_tcp, &mut counter).unwrap_or_else(|e| format!("error {e}"));
+        writeln!(stdin, "{answer}").map_err(|e| format!("answering the driver: {e}"))?;
+        if proc::interrupted() {
+            return Err("interrupted".into());
+        }
+    }
+    let status = driver
+        .0
+        .wait()
+        .map_err(|e| format!("waiting for the driver: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the browser benchmark failed ({status})"))
+    }
+}
+
+/// The Node driver's process; its whole group is killed when dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            // SIGTERM first: playwright then closes the browser (in a group of its own).
+            let group = -(self.0.id() as libc::pid_t);
+            // SAFETY: kill(2) on the process group we created for the driver.
+            unsafe { libc::kill(group, libc::SIGTERM) };
+            proc::wait_until(Duration::from_secs(5), || {
+                matches!(self.0.try_wait(), Ok(Some(_)))
+            });
+            // SAFETY: as above.
+            unsafe { libc::kill(group, libc::SIGKILL) };
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// `flood TOPIC COUNT RATE` → `START END` (epoch ms); `subscribe TOPIC` → `ok`;
+/// `count EXPECTED IDLE_MS` → `COUNT FIRST LAST` (epoch ms).
+fn serve(request: &str, broker_tcp: &str, counter: &mut Option<Counter>) -> Res<String> {
+    let words: Vec<&str> = request.split_whitespace().collect();
+    let number = |i: usize| -> Res<u64> {
+        words
+            .get(i)
+            .and_then(|w| w.parse().ok())
+            .ok_or_else(|| format!("bad request `{request}`"))
+    };
+    match words.first().copied() {
+        Some("flood") => {
+            let topic = words.get(1).ok_or("flood: no topic")?;
+            let count = u32::try_from(number(2)?).map_err(|_| "flood: count too large")?;
+            let rate = u32::try_from(number(3)?).map_err(|_| "flood: rate too large")?;
+            let f = bench_mqtt::flood(broker_tcp, None, topic, count, rate)?;
+            Ok(format!("{:.1} {:.1}", f.start_ms, f.end_ms))
+        }
+        Some("subscribe") => {
+            let topic = words.get(1).ok_or("subscribe: no topic")?;
+            *counter = None;
+            *counter = Some(Counter::start(broker_tcp, None, topic)?);
+            Ok("ok".into())
+        }
+        Some("count") => {
+            let c = counter.as_ref().ok_or("count: nothing subscribed")?;
+            let idle = Duration::from_millis(number(2)?);
+            let a = c.wait(number(1)?, idle);
+            Ok(format!("{} {:.1} {:.1}", a.count, a.first_ms, a.last_ms))
+        }
+        _ => Err(format!("unknown request `{request}`")),
+    }
+}
+
+/// mosquitto on free ports with anonymous access and errors-only logging: `start_mosquitto`'s
+/// `log_type all` writes two log lines per message, which would make the broker the bottleneck.
+fn start_quiet_mosquitto(dir: &Path) -> Res<Broker> {
+    let exe = find_in_path("mosquitto")
+        .or_else(|| Some("/usr/sbin/mosquitto".into()).filter(|p: &std::path::PathBuf| p.is_file()))
+        .ok_or("mosquitto is not installed: run `cargo xtask setup --browser`")?;
+    let [ws_port, tcp_port] = free_ports()?;
+    // SAFETY: geteuid has no preconditions.
+    let user = if unsafe { libc::geteuid() } == 0 {
+        "user root\n"
+    } else {
+        ""
+    };
+    let conf = dir.join("mosquitto.conf");
+    fs::write(
+        &conf,
+        format!(
+            "# written by `cargo xtask bench`\n{user}per_listener_settings false\n\
+             allow_anonymous true\npersistence false\nlog_dest stderr\n\
+             log_type error\nlog_type warning\n\
+             listener {ws_port} 127.0.0.1\nprotocol websockets\n\
+             listener {tcp_port} 127.0.0.1\n"
+        ),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", conf.display()))?;
+    let log = dir.join("mosquitto.log");
+    let out = File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let err = out
+        .try_clone()
+        .map_err(|e| format!("cannot reuse {}: {e}", log.display()))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("-c")
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
+    println!("$ {}", proc::describe(&cmd));
+    let mut broker = Broker::spawned(
+        Group::spawn("mosquitto", &mut cmd)?,
+        format!("ws://127.0.0.1:{ws_port}/mqtt"),
+        format!("127.0.0.1:{tcp_port}"),
+        log,
+    );
+    let ready = proc::wait_until(Duration::from_secs(15), || {
+        broker.exited().is_some() || (port_open(ws_port) && port_open(tcp_port))
+    });
+    if !ready || broker.exited().is_some() {
+        return Err(format!(
+            "mosquitto did not start on ports {ws_port} and {tcp_port}{}",
+            broker.log_tail()
+        ));
+    }
+    Ok(broker)
+}
+
+/// playwright-core (drives Chromium) and mqtt (MQTT.js's browser bundle, a peer to compare
+/// with), from npm into `dir` when missing.
+fn ensure_npm_tools(dir: &Path) -> Res {
+    let have = |package: &str| {
+        let (name, version) = package.rsplit_once('@').unwrap_or((package, ""));
+        fs::read_to_string(dir.join("node_modules").join(name).join("package.json"))
+            .is_ok_and(|text| text.contains(&format!("\"version\": \"{version}\"")))
+    };
+    if NPM_PACKAGES.iter().all(|p| have(p)) {
+        return Ok(());
+    }
+    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    println!(
+        "installing: {} (npm, into {})",
+        NPM_PACKAGES.join(" "),
+        dir.display()
+    );
+    proc::run(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(dir)
+            .args(NPM_PACKAGES),
+    )
+    .map_err(|e| format!("could not install the benchmark's npm packages: {e}"))
+}
+
+/// A JSON string literal.
+fn json_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }

@@ -6,11 +6,12 @@
 //! - `test [--skip-lint] [--only-browser] [--no-setup] [--filter NAME]`: every check and test,
 //!   as CI runs them (`--filter`: only the browser tests whose name contains NAME);
 //! - `dist`: the release build in dist/, checked in a browser;
-//! - `bench`: the session's native throughput and the page's flood benchmark (prints numbers);
+//! - `bench [--profile] [--skip-native] [--reuse-dist] [--no-setup]`: benchmark numbers (docs/bench.md);
 //! - `fuzz [--inputs N] [--seed S] [--trace]`: the session's long fuzz run (release);
 //! - `interop [--no-setup]`: the broker matrix (docs/interop.md).
 
 mod bench;
+mod bench_mqtt;
 mod binaryen;
 mod brokers;
 mod dev;
@@ -46,8 +47,14 @@ commands:
                       still run unless --only-browser)
   dist                release build of the app into dist/ (with a working wasm-opt), checked
                       in headless Chromium when installed
-  bench               print benchmark numbers: session throughput (native) and a 50,000
-                      message flood into the page's live log (headless Chromium, release)
+  bench               print benchmark numbers (docs/bench.md): session throughput (native);
+                      in headless Chromium against mosquitto, a 100,000-message flood into a
+                      raw JS page, MQTT.js and the release page, the release page's long
+                      tasks, frame gaps and memory, and raw JS vs the page's repeat publish
+      --profile       also trace and profile the release page during a flood
+      --skip-native   skip `cargo bench -p mqtt-session`
+      --reuse-dist    reuse target/bench-dist when built before (no release build)
+      --no-setup      skip the setup check
   fuzz                fuzz the MQTT session (release): random and mutated packets cut anywhere,
                       time jumps, commands, reconnects; reports inputs/s and each finding
       --inputs N      how many inputs (default 10M; `10M`, `500k` and `10_000_000` work)
