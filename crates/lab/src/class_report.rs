@@ -121,8 +121,8 @@ impl ClassReport {
         let mut errors = BTreeMap::new();
         for failure in results.iter().filter(|r| !r.done).map(|r| {
             r.failure
-                .clone()
-                .unwrap_or_else(|| "ended without a verdict".to_string())
+                .as_deref()
+                .map_or_else(|| "ended without a verdict".to_string(), without_unique_ids)
         }) {
             *errors.entry(failure).or_insert(0) += 1;
         }
@@ -148,6 +148,30 @@ impl ClassReport {
     pub fn all_done(&self) -> bool {
         self.completed == self.students
     }
+}
+
+/// A failure sentence with every unique id (a UUID, as the service draws them) replaced by
+/// `<unique id>`, so that students who failed the same way are counted together.
+fn without_unique_ids(failure: &str) -> String {
+    let is_uuid = |word: &str| {
+        word.len() == 36
+            && word.char_indices().all(|(i, c)| match i {
+                8 | 13 | 18 | 23 => c == '-',
+                _ => c.is_ascii_hexdigit(),
+            })
+    };
+    failure
+        .split(' ')
+        .map(|word| {
+            let core = word.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-');
+            if is_uuid(core) {
+                word.replace(core, "<unique id>")
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The `p`-th percentile (nearest rank) of sorted durations.
@@ -219,6 +243,20 @@ mod tests {
     }
 
     #[test]
+    fn unique_ids_are_taken_out_of_failures_and_nothing_else() {
+        assert_eq!(
+            without_unique_ids("on (0069A3AC-f857-48dc-87e7-7b03a89b5aa8). after the unique id"),
+            "on (<unique id>). after the unique id"
+        );
+        let not_uuids = "0069a3ac-f857-48dc-87e7-7b03a89b5aa 0069a3acxf857-48dc-87e7-7b03a89b5aa8";
+        assert_eq!(without_unique_ids(not_uuids), not_uuids);
+        assert_eq!(
+            without_unique_ids("user 12-3 timed out"),
+            "user 12-3 timed out"
+        );
+    }
+
+    #[test]
     fn percentiles_are_nearest_rank() {
         let sorted: Vec<_> = (1..=100).map(Duration::from_millis).collect();
         assert_eq!(percentile(&sorted, 50.0), Some(Duration::from_millis(50)));
@@ -238,20 +276,30 @@ mod tests {
         results.push(StudentResult::not_started("connection refused".into()));
         results.push(StudentResult {
             done: false,
-            failure: Some("no final message".into()),
+            failure: Some("no final message on 0008d764-21eb-46f8-88c2-03c3849feeac".into()),
+            commands_time: Some(Duration::from_millis(5)),
+            total_time: Duration::from_secs(60),
+        });
+        results.push(StudentResult {
+            done: false,
+            failure: Some("no final message on 0069a3ac-f857-48dc-87e7-7b03a89b5aa8".into()),
             commands_time: Some(Duration::from_millis(5)),
             total_time: Duration::from_secs(60),
         });
         let report = ClassReport::new(&results, Duration::from_secs(61));
-        assert_eq!((report.students, report.completed), (6, 3));
+        assert_eq!((report.students, report.completed), (7, 3));
         assert!(!report.all_done());
         assert_eq!(report.errors.get("connection refused"), Some(&2));
-        assert_eq!(report.errors.get("no final message"), Some(&1));
+        // Students failing the same way are counted together, whatever their unique id.
+        assert_eq!(
+            report.errors.get("no final message on <unique id>"),
+            Some(&2)
+        );
         assert_eq!(report.commands_times.len(), 3);
         assert_eq!(report.commands_times[0], Duration::from_millis(900));
         let text = report.to_string();
         assert!(
-            text.starts_with("class: 3 of 6 students completed, 3 failed"),
+            text.starts_with("class: 3 of 7 students completed, 4 failed"),
             "{text}"
         );
         assert!(text.contains("2 x connection refused"), "{text}");
