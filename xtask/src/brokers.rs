@@ -96,7 +96,7 @@ pub fn build_lab(root: &Path) -> Res<PathBuf> {
 }
 
 /// The workspace's target directory, as cargo reports it.
-fn target_dir(root: &Path) -> Res<PathBuf> {
+pub fn target_dir(root: &Path) -> Res<PathBuf> {
     let out = Command::new(cargo())
         .args([
             "metadata",
@@ -166,7 +166,7 @@ pub fn start_challenge_service(
 }
 
 /// Spawns the lab binary and waits for a stdout line starting with `marker`.
-fn spawn_until_ready(
+pub fn spawn_until_ready(
     bin: &Path,
     args: &[&str],
     log: Option<&Path>,

@@ -27,7 +27,7 @@ pub fn install_dir(root: &Path) -> Res<PathBuf> {
 }
 
 /// Spawns `cmd` with its output in `log` and waits until `ports` accept connections.
-fn spawn_listening(name: &str, cmd: &mut Command, log: &Path, ports: [u16; 2]) -> Res<Broker> {
+pub fn spawn_listening(name: &str, cmd: &mut Command, log: &Path, ports: [u16; 2]) -> Res<Broker> {
     let out = File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
     let err = out
         .try_clone()

@@ -8,12 +8,14 @@
 //! - `dist`: the release build in dist/, checked in a browser;
 //! - `bench [--profile] [--skip-native] [--reuse-dist] [--no-setup]`: benchmark numbers (docs/bench.md);
 //! - `fuzz [--inputs N] [--seed S] [--trace]`: the session's long fuzz run (release);
-//! - `interop [--no-setup]`: the broker matrix (docs/interop.md).
+//! - `interop [--no-setup]`: the broker matrix (docs/interop.md);
+//! - `class --cluster [--nodes K] [--clients N,...]`: a class on a clustered rmqtt (docs/class.md).
 
 mod bench;
 mod bench_mqtt;
 mod binaryen;
 mod brokers;
+mod class;
 mod dev;
 mod dist;
 mod fuzz;
@@ -63,7 +65,14 @@ commands:
   interop             the broker matrix: install (into target/interop, when missing) and start
                       mosquitto, aedes, amqtt, ejabberd, rmqtt and the lab's broker, run the
                       browser checks against each, print the table, write docs/interop.md
-      --no-setup      skip the setup check";
+      --no-setup      skip the setup check
+  class --cluster     a whole class on a clustered broker: K rmqtt nodes on loopback (built into
+                      target/interop), one `lab challenge-service --share-group class` on each
+                      node, `lab solve --clients N` with the students dealt over the nodes;
+                      prints completions, p50/p99 and students per service (docs/class.md)
+      --nodes K       cluster nodes, 1 to 9 (default 3)
+      --clients N,..  class sizes, run one after the other (default 100,1000)
+      --ramp-ms MS    one student started every MS (default 2)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -79,6 +88,7 @@ fn main() -> ExitCode {
         "dist" => dist::run(flags),
         "fuzz" => fuzz::run(flags),
         "interop" => interop::run(flags),
+        "class" => class::run(flags),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
