@@ -36,6 +36,11 @@ impl Broker {
         &self.process.name
     }
 
+    /// Its process id (the group leader's).
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
     /// A broker started elsewhere (the interop brokers), logging to `log`.
     pub fn spawned(process: Group, ws_url: String, tcp_addr: String, log: PathBuf) -> Self {
         Broker {

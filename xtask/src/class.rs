@@ -120,6 +120,8 @@ pub fn run(flags: &[String]) -> Res {
     }
 
     let brokers: Vec<&str> = nodes.iter().map(|n| n.tcp_addr.as_str()).collect();
+    let pids = |list: &[Broker]| list.iter().map(Broker::pid).collect::<Vec<_>>();
+    let (node_pids, service_pids) = (pids(&nodes), pids(&services));
     let mut failures = Vec::new();
     for &n in &options.classes {
         let user = format!("class{n}-{}", std::process::id());
@@ -135,6 +137,7 @@ pub fn run(flags: &[String]) -> Res {
             cmd.args(["--broker", broker]);
         }
         println!("$ {}", proc::describe(&cmd));
+        let cpu_before = (cpu_seconds(&node_pids), cpu_seconds(&service_pids));
         let started = Instant::now();
         let out = cmd
             .output()
@@ -145,10 +148,27 @@ pub fn run(flags: &[String]) -> Res {
             .iter()
             .map(|log| served_in(log, &user))
             .collect();
+        let took = started.elapsed().as_secs_f64();
         println!(
-            "  served per service (node 1..{}): {served:?}; solve took {:.1} s",
-            served.len(),
-            started.elapsed().as_secs_f64()
+            "  served per service (node 1..{}): {served:?}; solve took {took:.1} s",
+            served.len()
+        );
+        let cpu = |now: Vec<f64>, before: &[f64]| -> Vec<String> {
+            let spent = now.iter().zip(before).map(|(n, b)| n - b);
+            spent.map(|s| format!("{s:.1}")).collect()
+        };
+        let mb = |pids: &[u32]| -> Vec<String> {
+            pids.iter()
+                .map(|&p| peak_rss_kb(p).map_or("?".into(), |kb| format!("{}", kb / 1024)))
+                .collect()
+        };
+        println!(
+            "  CPU seconds during the class: nodes [{}], services [{}]; peak RSS MB: nodes [{}], \
+             services [{}]",
+            cpu(cpu_seconds(&node_pids), &cpu_before.0).join(", "),
+            cpu(cpu_seconds(&service_pids), &cpu_before.1).join(", "),
+            mb(&node_pids).join(", "),
+            mb(&service_pids).join(", ")
         );
         if !out.status.success() {
             failures.push(format!(
@@ -178,6 +198,31 @@ pub fn run(flags: &[String]) -> Res {
     } else {
         Err(failures.join("\n"))
     }
+}
+
+/// User + system CPU seconds each process has used so far (Linux /proc; 0 elsewhere).
+fn cpu_seconds(pids: &[u32]) -> Vec<f64> {
+    // Clock ticks per second: 100 on every Linux this runs on (sysconf(_SC_CLK_TCK)).
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    pids.iter()
+        .map(|pid| {
+            let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // Fields after the command name (which may hold spaces), from field 3 on.
+            let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let field = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+            // utime and stime are fields 14 and 15, i.e. 11 and 12 after the name.
+            (field(11).unwrap_or(0.0) + field(12).unwrap_or(0.0)) / ticks
+        })
+        .collect()
+}
+
+/// The peak resident set (VmHWM) of a process, in KiB.
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// How many students a service's log says it finished, among those whose user id starts with
@@ -297,6 +342,26 @@ mod tests {
         assert!(err(&["--cluster", "--clients", "0"]).contains("--clients"));
         assert!(err(&["--cluster", "--clients"]).contains("needs a value"));
         assert!(err(&["--cluster", "--fast"]).contains("does not take `--fast`"));
+    }
+
+    #[test]
+    fn cpu_and_peak_memory_are_read_from_proc() {
+        let me = std::process::id();
+        // Busy until the kernel has counted a tick for us (10 ms), for at most 5 s.
+        let start = Instant::now();
+        let mut cpu = cpu_seconds(&[me, u32::MAX]);
+        while cpu[0] == 0.0 && start.elapsed() < Duration::from_secs(5) {
+            std::hint::black_box((0..100_000u64).sum::<u64>());
+            cpu = cpu_seconds(&[me, u32::MAX]);
+        }
+        assert!(cpu[0] > 0.0, "{cpu:?}");
+        assert_eq!(cpu[1], 0.0, "no such process: nothing counted");
+        assert!(
+            peak_rss_kb(me).is_some_and(|kb| kb > 100),
+            "{:?}",
+            peak_rss_kb(me)
+        );
+        assert_eq!(peak_rss_kb(u32::MAX), None);
     }
 
     #[test]

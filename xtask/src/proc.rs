@@ -145,6 +145,11 @@ impl Group {
         })
     }
 
+    /// The group leader's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn take_stdout(&mut self) -> Option<ChildStdout> {
         self.child.stdout.take()
     }
