@@ -9,7 +9,8 @@
 //! - `bench [--profile] [--skip-native] [--reuse-dist] [--no-setup]`: benchmark numbers (docs/bench.md);
 //! - `fuzz [--inputs N] [--seed S] [--trace]`: the session's long fuzz run (release);
 //! - `interop [--no-setup]`: the broker matrix (docs/interop.md);
-//! - `class --cluster [--nodes K] [--clients N,...]`: a class on a clustered rmqtt (docs/class.md).
+//! - `class --cluster [--nodes K] [--services S] [--clients N,...]`: a class on a clustered
+//!   rmqtt (docs/class.md).
 
 mod bench;
 mod bench_mqtt;
@@ -71,6 +72,7 @@ commands:
                       node, `lab solve --clients N` with the students dealt over the nodes;
                       prints completions, p50/p99 and students per service (docs/class.md)
       --nodes K       cluster nodes, 1 to 9 (default 3)
+      --services S    challenge services, dealt over the nodes (default: one per node)
       --clients N,..  class sizes, run one after the other (default 100,1000)
       --ramp-ms MS    one student started every MS (default 2)";
 
