@@ -88,15 +88,28 @@ async fn main() -> rmqtt::Result<()> {
         addrs.join(", ")
     );
     let scx = ServerContext::new()
-        .node(Node::new(id, 1000.0, 1000.0, std::time::Duration::from_secs(2)))
+        .node(Node::new(
+            id,
+            1000.0,
+            1000.0,
+            std::time::Duration::from_secs(2),
+        ))
         .busy_check_enable(false)
         .plugins_config_map_add("rmqtt-cluster-broadcast", cluster_config)
         .build()
         .await;
     *scx.extends.shared_subscription_mut().await = Box::new(RoundRobin(AtomicUsize::new(0)));
-    scx.node
-        .start_grpc_server(scx.clone(), format!("127.0.0.1:{grpc}").parse()?, true, false);
-    rmqtt_cluster_broadcast::register(&scx, true, false).await?;
+    scx.node.start_grpc_server(
+        scx.clone(),
+        format!("127.0.0.1:{grpc}").parse()?,
+        true,
+        false,
+    );
+    // A cluster of one would panic on its first PUBLISH (rmqtt's MessageBroadcaster asserts
+    // it has peers): one node runs alone, as the baseline.
+    if peers.split(',').count() > 1 {
+        rmqtt_cluster_broadcast::register(&scx, true, false).await?;
+    }
     let tcp = listener("tcp", &tcp)?.bind()?.tcp()?;
     let ws = listener("ws", &ws)?.bind()?.ws()?;
     println!("RMQTT_READY node {id}");
