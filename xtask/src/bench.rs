@@ -2,7 +2,7 @@
 //!
 //! 1. `cargo bench -p mqtt-session`: the sans-IO session's throughput, natively.
 //! 2. In one headless Chromium against one mosquitto (`xtask/scripts/bench/bench-browser.mjs`,
-//!    driven with playwright-core): the same native flood into a hand-written raw MQTT page
+//!    driven over CDP by `cdp.mjs` beside it): the same native flood into a hand-written raw MQTT page
 //!    (the ceiling), an MQTT.js page with a bounded log and the release page's live log; the
 //!    release page under a paced flood (long tasks, frame gaps) and its memory over 1,000,000
 //!    messages; the producers (raw JS vs the page's repeat publish) counted natively.
@@ -21,8 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// The benchmark's npm peers, installed under target/tools/bench when missing; never shipped.
-const NPM_PACKAGES: [&str; 2] = ["mqtt@5.16.0", "playwright-core@1.65.1"];
+/// The benchmark's npm peer (MQTT.js, for its browser bundle), installed under
+/// target/tools/bench when missing; never shipped.
+const NPM_PACKAGES: [&str; 1] = ["mqtt@5.16.0"];
 const FLOOD_MESSAGES: u32 = 100_000;
 const RUNS: u32 = 3;
 const PACED_RATE: u32 = 10_000;
@@ -57,6 +58,13 @@ pub fn run(flags: &[String]) -> Res {
     if !(reuse_dist && dist.join("index.html").is_file()) {
         crate::dist::build(&root, &dist)?;
     }
+    let profile_dist = if profile {
+        let named = target.join("bench-prof-dist");
+        named_copy(&dist, &target, &named)?;
+        format!(",\"profileDist\":{}", json_str(&named.to_string_lossy()))
+    } else {
+        String::new()
+    };
     let tools = target.join("tools").join("bench");
     ensure_npm_tools(&tools)?;
     let chromium = find_in_path("chromium")
@@ -70,7 +78,7 @@ pub fn run(flags: &[String]) -> Res {
          \"user\":\"\",\"pass\":\"\",\"messages\":{FLOOD_MESSAGES},\"runs\":{RUNS},\
          \"pacedRate\":{PACED_RATE},\"pacedSecs\":{PACED_SECS},\
          \"memoryMessages\":{MEMORY_MESSAGES},\"produceMessages\":{PRODUCE_MESSAGES},\
-         \"profile\":{profile}}}",
+         \"profile\":{profile}{profile_dist}}}",
         json_str(&tools.to_string_lossy()),
         json_str(&root.join("xtask/scripts/bench").to_string_lossy()),
         json_str(&dist.to_string_lossy()),
@@ -91,12 +99,14 @@ pub fn run(flags: &[String]) -> Res {
 /// Runs the Node driver, serving its `@bench` requests until it exits.
 fn drive(node: &Path, root: &Path, config: &str, broker_tcp: &str) -> Res {
     let mut cmd = Command::new(node);
-    cmd.arg(root.join("xtask/scripts/bench/bench-browser.mjs"))
+    // Node 20's WebSocket (for CDP) is behind this flag.
+    cmd.arg("--experimental-websocket")
+        .arg(root.join("xtask/scripts/bench/bench-browser.mjs"))
         .arg(config)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .current_dir(root);
-    println!("$ node xtask/scripts/bench/bench-browser.mjs '<config>'");
+    println!("$ node --experimental-websocket xtask/scripts/bench/bench-browser.mjs '<config>'");
     // Its own process group (Chromium goes with it), killed if we stop early.
     cmd.process_group(0);
     let mut driver = Driver(cmd.spawn().map_err(|e| format!("cannot run node: {e}"))?);
@@ -141,7 +151,7 @@ struct Driver(Child);
 impl Drop for Driver {
     fn drop(&mut self) {
         if let Ok(None) = self.0.try_wait() {
-            // SIGTERM first: playwright then closes the browser (in a group of its own).
+            // SIGTERM first: the driver then kills its Chromium (exit handler).
             let group = -(self.0.id() as libc::pid_t);
             // SAFETY: kill(2) on the process group we created for the driver.
             unsafe { libc::kill(group, libc::SIGTERM) };
@@ -189,6 +199,62 @@ fn serve(request: &str, broker_tcp: &str, counter: &mut Option<Counter>) -> Res<
     }
 }
 
+/// A copy of the release build in `dist` whose wasm keeps its function names, for profiles:
+/// wasm-bindgen's output for cargo's release artifact (what trunk built it from), before
+/// wasm-opt, under the same file names; index.html loses its integrity hashes.
+fn named_copy(dist: &Path, target: &Path, named: &Path) -> Res {
+    let wasm = target.join("wasm32-unknown-unknown/release/mqtt-playground.wasm");
+    let _ = fs::remove_dir_all(named);
+    fs::create_dir_all(named).map_err(|e| format!("cannot create {}: {e}", named.display()))?;
+    let mut stem = None;
+    for entry in fs::read_dir(dist).map_err(|e| format!("cannot list {}: {e}", dist.display()))? {
+        let path = entry
+            .map_err(|e| format!("cannot list {}: {e}", dist.display()))?
+            .path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if let Some(s) = name.strip_suffix("_bg.wasm") {
+            stem = Some(s.to_string());
+        }
+        if path.is_file() {
+            let mut bytes =
+                fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            if name == "index.html" {
+                let html = String::from_utf8_lossy(&bytes);
+                let mut out = String::new();
+                let mut rest = html.as_ref();
+                while let Some(at) = rest.find(" integrity=\"") {
+                    out.push_str(&rest[..at]);
+                    let after = &rest[at + " integrity=\"".len()..];
+                    rest = after.find('"').map_or("", |end| &after[end + 1..]);
+                }
+                out.push_str(rest);
+                bytes = out.into_bytes();
+            }
+            fs::write(named.join(&name), bytes)
+                .map_err(|e| format!("cannot write into {}: {e}", named.display()))?;
+        }
+    }
+    let stem = stem.ok_or_else(|| format!("no .wasm in {}", dist.display()))?;
+    proc::run(
+        Command::new("wasm-bindgen")
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                &stem,
+                "--out-dir",
+            ])
+            .arg(named)
+            .arg(&wasm),
+    )
+    .map_err(|e| format!("wasm-bindgen for the named profile build: {e}"))
+}
+
 /// mosquitto on free ports with anonymous access and errors-only logging: `start_mosquitto`'s
 /// `log_type all` writes two log lines per message, which would make the broker the bottleneck.
 fn start_quiet_mosquitto(dir: &Path) -> Res<Broker> {
@@ -209,6 +275,7 @@ fn start_quiet_mosquitto(dir: &Path) -> Res<Broker> {
             "# written by `cargo xtask bench`\n{user}per_listener_settings false\n\
              allow_anonymous true\npersistence false\nlog_dest stderr\n\
              log_type error\nlog_type warning\n\
+             max_queued_messages 0\nmax_queued_bytes 0\n\
              listener {ws_port} 127.0.0.1\nprotocol websockets\n\
              listener {tcp_port} 127.0.0.1\n"
         ),
@@ -244,8 +311,7 @@ fn start_quiet_mosquitto(dir: &Path) -> Res<Broker> {
     Ok(broker)
 }
 
-/// playwright-core (drives Chromium) and mqtt (MQTT.js's browser bundle, a peer to compare
-/// with), from npm into `dir` when missing.
+/// mqtt (MQTT.js's browser bundle, a peer to compare with), from npm into `dir` when missing.
 fn ensure_npm_tools(dir: &Path) -> Res {
     let have = |package: &str| {
         let (name, version) = package.rsplit_once('@').unwrap_or((package, ""));

@@ -1,5 +1,5 @@
 // `cargo xtask bench`'s browser part, run by xtask/src/bench.rs: one headless Chromium
-// (playwright-core), one mosquitto, side by side and timed the same way (flood start to the
+// (driven over CDP by ./cdp.mjs), one mosquitto, side by side and timed the same way (flood start to the
 // animation frame that shows the last message):
 //   raw     hand-written MQTT over WebSocket that counts PUBLISHes (the ceiling),
 //   mqtt.js MQTT.js's browser bundle with a bounded DOM log (1,000 rows, once per frame),
@@ -14,16 +14,13 @@ import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
-import { pathToFileURL } from "node:url";
+import { launch } from "./cdp.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
 // MQTT_BENCH_ONLY=flood,paced,produce,profile runs only those parts (flood: the side-by-side
 // flood; paced: the paced flood and the memory run); MQTT_BENCH_VARIANTS=raw,mqtt.js,… only
 // those pages in the flood.
 const only = (part) => !process.env.MQTT_BENCH_ONLY || process.env.MQTT_BENCH_ONLY.split(",").includes(part);
-const { chromium } = await import(
-  pathToFileURL(path.join(cfg.tools, "node_modules/playwright-core/index.mjs")).href
-);
 
 // ---- talking to xtask ----
 const answers = [];
@@ -49,34 +46,39 @@ const CSP =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ws: wss:; " +
   "style-src 'self'; img-src 'self' data:";
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css" };
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url, "http://x");
-  let file;
-  let csp = false;
-  if (url.pathname === "/bench/mqtt.min.js") {
-    file = path.join(cfg.tools, "node_modules/mqtt/dist/mqtt.min.js");
-  } else if (url.pathname.startsWith("/bench/")) {
-    file = path.join(cfg.pages, path.basename(url.pathname));
-  } else {
-    file = path.join(cfg.dist, url.pathname === "/" ? "index.html" : path.normalize(url.pathname));
-    csp = true; // the policy the README asks hosts to serve the release page with
-  }
-  fs.readFile(file, (err, data) => {
-    if (err) {
-      res.writeHead(404).end();
-      return;
+function serve(dist) {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://x");
+    let file;
+    let csp = false;
+    if (url.pathname === "/bench/mqtt.min.js") {
+      file = path.join(cfg.tools, "node_modules/mqtt/dist/mqtt.min.js");
+    } else if (url.pathname.startsWith("/bench/")) {
+      file = path.join(cfg.pages, path.basename(url.pathname));
+    } else {
+      file = path.join(dist, url.pathname === "/" ? "index.html" : path.normalize(url.pathname));
+      csp = true; // the policy the README asks hosts to serve the release page with
     }
-    const headers = { "content-type": TYPES[path.extname(file)] || "application/octet-stream" };
-    if (csp) headers["content-security-policy"] = CSP;
-    res.writeHead(200, headers).end(data);
+    fs.readFile(file, (err, data) => {
+      if (err) {
+        res.writeHead(404).end();
+        return;
+      }
+      const headers = { "content-type": TYPES[path.extname(file)] || "application/octet-stream" };
+      if (csp) headers["content-security-policy"] = CSP;
+      res.writeHead(200, headers).end(data);
+    });
   });
-});
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
-const base = `http://127.0.0.1:${server.address().port}`;
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve({ server, base: `http://127.0.0.1:${server.address().port}` })),
+  );
+}
+const { server, base: distBase } = await serve(cfg.dist);
+let base = distBase;
 
-const browser = await chromium.launch({
+
+const browser = await launch({
   executablePath: cfg.chromium,
-  headless: true,
   args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--enable-precise-memory-info"],
 });
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -168,7 +170,12 @@ async function openOurs(topic, logFilter = null) {
   if (topic) {
     await page.getByTestId("subscribe-topic").fill(topic);
     await page.getByTestId("subscribe-button").click();
-    await page.waitForFunction(() => document.body.textContent.includes("granted QoS 0"), null, { timeout: 30000 });
+    await page
+      .waitForFunction(() => document.body.textContent.includes("granted QoS 0"), null, { timeout: 30000 })
+      .catch(async (e) => {
+        const log = await page.getByTestId("log").textContent().catch(() => "?");
+        throw new Error(`no SUBACK for ${topic} in the page's log: ${log.slice(0, 500)} (${e.message})`);
+      });
     // A text filter that 1 message in 100 matches: the log's index is extended once per frame.
     if (logFilter) await page.getByTestId("log-filter").fill(logFilter);
     await page.evaluate(watchOurCounters);
@@ -234,7 +241,7 @@ if (process.env.MQTT_BENCH_VARIANTS) {
 }
 for (let run = 0; run < (only("flood") ? cfg.runs : 0); run++) {
   for (const [name, open] of variants) {
-    const topic = unique(name.replace(".", ""));
+    const topic = unique(name.replace(/[^a-z0-9]/gi, "-"));
     const page = await open(topic);
     const r = await measure(page, topic, N);
     await page.close();
@@ -373,8 +380,12 @@ if (only("produce")) {
 
 // ---- optional: where the release page's time goes during a flood ----
 if (cfg.profile || (process.env.MQTT_BENCH_ONLY && only("profile"))) {
+  // The same release build with wasm-bindgen's output before wasm-opt: function names kept.
+  const named = cfg.profileDist ? await serve(cfg.profileDist) : null;
+  if (named) base = named.base;
   const topic = unique("profile");
   const page = await openOurs(topic);
+  base = distBase;
   console.log(`\n== profile: the release page during a ${fmt(N)}-message flood (Chrome trace and CPU profile) ==`);
   const cdp = await context.newCDPSession(page);
   await cdp.send("Profiler.enable");
@@ -389,7 +400,10 @@ if (cfg.profile || (process.env.MQTT_BENCH_ONLY && only("profile"))) {
   fs.mkdirSync(cfg.out, { recursive: true });
   fs.writeFileSync(path.join(cfg.out, "ours.cpuprofile"), JSON.stringify(profile));
   fs.writeFileSync(path.join(cfg.out, "ours-trace.json"), JSON.stringify(trace));
-  console.log(`  ${fmt(r.shown)} shown in ${fmt(r.ms)} ms (${fmt(r.rate)} msg/s, slower while profiled)`);
+  console.log(
+    `  ${fmt(r.shown)} shown in ${fmt(r.ms)} ms (${fmt(r.rate)} msg/s, slower while profiled` +
+      (named ? "; wasm not run through wasm-opt, names kept)" : ")"),
+  );
 
   // Self time per function, from the sampled profile.
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -400,7 +414,8 @@ if (cfg.profile || (process.env.MQTT_BENCH_ONLY && only("profile"))) {
     totalUs += dt;
     const n = byId.get(id);
     const cf = n.callFrame;
-    const file = cf.url ? cf.url.split("/").pop() : "";
+    const isWasm = cf.url.startsWith("wasm://") || cf.url.endsWith(".wasm");
+    const file = isWasm ? "[wasm]" : cf.url ? cf.url.split("/").pop() : "";
     const key = `${cf.functionName || "(anonymous)"}${file ? " " + file : ""}`;
     self.set(key, (self.get(key) || 0) + dt);
   });
@@ -412,8 +427,10 @@ if (cfg.profile || (process.env.MQTT_BENCH_ONLY && only("profile"))) {
     .sort((a, b) => b[1] - a[1])
     .slice(0, 25)
     .forEach(([k, us]) => console.log(`    ${(us / 1000).toFixed(0).padStart(6)} ms ${((us / busyUs) * 100).toFixed(1).padStart(5)} %  ${k}`));
-  const wasm = [...self.entries()].filter(([k]) => /\.wasm$|wasm-function|^\$/.test(k)).reduce((a, [, v]) => a + v, 0);
-  console.log(`    in wasm functions: ${(wasm / 1000).toFixed(0)} ms (${((wasm / busyUs) * 100).toFixed(1)} %)`);
+  const wasm = [...self.entries()].filter(([k]) => k.endsWith(" [wasm]")).reduce((a, [, v]) => a + v, 0);
+  const glue = [...self.entries()].filter(([k]) => /mqtt-playground[^ ]*\.js$/.test(k)).reduce((a, [, v]) => a + v, 0);
+  const pct = (us) => `${(us / 1000).toFixed(0)} ms (${((us / busyUs) * 100).toFixed(1)} %)`;
+  console.log(`    in wasm functions: ${pct(wasm)}; in wasm-bindgen's JS glue: ${pct(glue)}`);
 
   // Renderer main thread, from the trace: time per event name (events nest, so do not add).
   const main = trace.traceEvents.find((e) => e.name === "thread_name" && e.args && e.args.name === "CrRendererMain" && e.pid !== undefined);
@@ -436,6 +453,7 @@ if (cfg.profile || (process.env.MQTT_BENCH_ONLY && only("profile"))) {
   }
   console.log(`  files: ${path.join(cfg.out, "ours.cpuprofile")} and ours-trace.json (open in Chrome DevTools)`);
   await page.close();
+  if (named) named.server.close();
 }
 
 await browser.close();
