@@ -34,10 +34,12 @@ pub async fn run_class_across(
         options.challenge.user_id = format!("{}-{i}", template.challenge.user_id);
         tasks.push(tokio::spawn(async move {
             let start = std::time::Instant::now();
-            match solver::solve(options, |_| {}).await {
+            let user_id = options.challenge.user_id.clone();
+            let result = match solver::solve(options, |_| {}).await {
                 Ok(report) => StudentResult::of(&report, start.elapsed()),
                 Err(error) => StudentResult::not_started(error.to_string()),
-            }
+            };
+            result.naming_no_user(&user_id)
         }));
         if !ramp.is_zero() {
             tokio::time::sleep(ramp).await;
@@ -88,6 +90,15 @@ impl StudentResult {
             commands_time,
             total_time,
         }
+    }
+
+    /// The same result with the student's user id in its failure sentence replaced by
+    /// `<user id>`, so that students who failed the same way are counted together.
+    pub fn naming_no_user(mut self, user_id: &str) -> Self {
+        if !user_id.is_empty() {
+            self.failure = self.failure.map(|f| f.replace(user_id, "<user id>"));
+        }
+        self
     }
 
     /// A student whose run could not start.
@@ -240,6 +251,26 @@ mod tests {
         assert_eq!(dealt, ["a:1", "b:2", "c:3", "a:1", "b:2", "c:3", "a:1"]);
         assert_eq!(broker_of(&nodes[..1], 5), Some("a:1"));
         assert_eq!(broker_of(&[], 1), None);
+    }
+
+    #[test]
+    fn the_user_id_is_taken_out_of_a_failure() {
+        let failed = |user| {
+            StudentResult::not_started(format!("no unique id arrived on {user}/UUID"))
+                .naming_no_user(user)
+        };
+        let results = [failed("class-9"), failed("class-10"), done(5)];
+        let report = ClassReport::new(&results, Duration::from_secs(1));
+        assert_eq!(
+            report.errors.get("no unique id arrived on <user id>/UUID"),
+            Some(&2),
+            "{report}"
+        );
+        assert_eq!(done(5).naming_no_user("class-9"), done(5));
+        assert_eq!(
+            failed("").failure.as_deref(),
+            Some("no unique id arrived on /UUID")
+        );
     }
 
     #[test]
