@@ -194,7 +194,7 @@ async function openPeer(file, topic) {
 }
 
 // Floods `count` messages (paced at `rate`/s, or as fast as possible), waits until the page
-// shows them all or nothing new was shown for 5 s after the flood ended; `during(page)` runs
+// shows them all or nothing new was shown for 15 s after the flood ended; `during(page)` runs
 // alongside (memory samples).
 async function measure(page, topic, count, rate = 0, during = null) {
   await page.evaluate(() => window.benchMonitorReset());
@@ -214,7 +214,7 @@ async function measure(page, topic, count, rate = 0, during = null) {
     if (shown[0] !== last) {
       last = shown[0];
       lastChange = Date.now();
-    } else if (ended && Date.now() - lastChange > 5000) break;
+    } else if (ended && Date.now() - lastChange > 15000) break;
     if (Date.now() > hardStop) break;
     await sleep(100);
   }
@@ -379,81 +379,93 @@ if (only("produce")) {
 }
 
 // ---- optional: where the release page's time goes during a flood ----
-if (cfg.profile || (process.env.MQTT_BENCH_ONLY && only("profile"))) {
-  // The same release build with wasm-bindgen's output before wasm-opt: function names kept.
-  const named = cfg.profileDist ? await serve(cfg.profileDist) : null;
-  if (named) base = named.base;
-  const topic = unique("profile");
-  const page = await openOurs(topic);
-  base = distBase;
-  console.log(`\n== profile: the release page during a ${fmt(N)}-message flood (Chrome trace and CPU profile) ==`);
+async function profileFlood(name, open) {
+  fs.mkdirSync(cfg.out, { recursive: true });
+  // 1. CPU profile alone (tracing would inflate every call).
+  let topic = unique(`profile-${name}`);
+  let page = await open(topic);
   const cdp = await context.newCDPSession(page);
   await cdp.send("Profiler.enable");
-  await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
-  await browser.startTracing(page, {
-    categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "blink.user_timing"],
-  });
+  await cdp.send("Profiler.setSamplingInterval", { interval: 250 });
   await cdp.send("Profiler.start");
   const r = await measure(page, topic, N);
   const { profile } = await cdp.send("Profiler.stop");
-  const trace = JSON.parse((await browser.stopTracing()).toString());
-  fs.mkdirSync(cfg.out, { recursive: true });
-  fs.writeFileSync(path.join(cfg.out, "ours.cpuprofile"), JSON.stringify(profile));
-  fs.writeFileSync(path.join(cfg.out, "ours-trace.json"), JSON.stringify(trace));
-  console.log(
-    `  ${fmt(r.shown)} shown in ${fmt(r.ms)} ms (${fmt(r.rate)} msg/s, slower while profiled` +
-      (named ? "; wasm not run through wasm-opt, names kept)" : ")"),
-  );
-
-  // Self time per function, from the sampled profile.
+  await page.close();
+  fs.writeFileSync(path.join(cfg.out, `${name}.cpuprofile`), JSON.stringify(profile));
+  const perSample = (profile.endTime - profile.startTime) / Math.max(1, profile.samples.length);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
-  let totalUs = 0;
-  profile.samples.forEach((id, i) => {
-    const dt = profile.timeDeltas[i] || 0;
-    totalUs += dt;
-    const n = byId.get(id);
-    const cf = n.callFrame;
+  let wasm = 0;
+  let glue = 0;
+  for (const id of profile.samples) {
+    const cf = byId.get(id).callFrame;
     const isWasm = cf.url.startsWith("wasm://") || cf.url.endsWith(".wasm");
     const file = isWasm ? "[wasm]" : cf.url ? cf.url.split("/").pop() : "";
     const key = `${cf.functionName || "(anonymous)"}${file ? " " + file : ""}`;
-    self.set(key, (self.get(key) || 0) + dt);
-  });
-  const idle = self.get("(idle)") || 0;
-  const busyUs = totalUs - idle;
-  console.log(`  CPU profile: ${fmt(totalUs / 1000)} ms sampled, ${fmt(busyUs / 1000)} ms busy; top self time (% of busy):`);
+    self.set(key, (self.get(key) || 0) + perSample);
+    if (isWasm) wasm += perSample;
+    else if (/mqtt-playground[^/]*\.js$/.test(cf.url)) glue += perSample;
+  }
+  const busy = [...self.entries()].filter(([k]) => k !== "(idle)").reduce((a, [, v]) => a + v, 0);
+  const pct = (us) => `${fmt(us / 1000)} ms (${((us / busy) * 100).toFixed(1)} %)`;
+  console.log(
+    `  ${name}: ${fmt(r.shown)} in ${fmt(r.ms)} ms (${fmt(r.rate)} msg/s while sampled); ` +
+      `main thread busy ${fmt(busy / 1000)} ms = ${fmt((busy / r.shown))} µs per message`,
+  );
+  if (wasm || glue) console.log(`    wasm functions ${pct(wasm)}, wasm-bindgen JS glue ${pct(glue)}`);
   [...self.entries()]
     .filter(([k]) => k !== "(idle)")
     .sort((a, b) => b[1] - a[1])
-    .slice(0, 25)
-    .forEach(([k, us]) => console.log(`    ${(us / 1000).toFixed(0).padStart(6)} ms ${((us / busyUs) * 100).toFixed(1).padStart(5)} %  ${k}`));
-  const wasm = [...self.entries()].filter(([k]) => k.endsWith(" [wasm]")).reduce((a, [, v]) => a + v, 0);
-  const glue = [...self.entries()].filter(([k]) => /mqtt-playground[^ ]*\.js$/.test(k)).reduce((a, [, v]) => a + v, 0);
-  const pct = (us) => `${(us / 1000).toFixed(0)} ms (${((us / busyUs) * 100).toFixed(1)} %)`;
-  console.log(`    in wasm functions: ${pct(wasm)}; in wasm-bindgen's JS glue: ${pct(glue)}`);
+    .slice(0, 18)
+    .forEach(([k, us]) => console.log(`    ${pct(us).padStart(20)}  ${k.slice(0, 150)}`));
 
-  // Renderer main thread, from the trace: time per event name (events nest, so do not add).
-  const main = trace.traceEvents.find((e) => e.name === "thread_name" && e.args && e.args.name === "CrRendererMain" && e.pid !== undefined);
+  // 2. A Chrome trace: the renderer main thread's work by event name.
+  topic = unique(`trace-${name}`);
+  page = await open(topic);
+  await browser.startTracing(page, {
+    categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8"],
+  });
+  const t = await measure(page, topic, N);
+  const trace = JSON.parse((await browser.stopTracing()).toString());
+  await page.close();
+  fs.writeFileSync(path.join(cfg.out, `${name}-trace.json`), JSON.stringify(trace));
+  const mains = trace.traceEvents.filter((e) => e.name === "thread_name" && e.args?.name === "CrRendererMain");
   const names = new Map();
   for (const e of trace.traceEvents) {
-    if (!main || e.pid !== main.pid || e.tid !== main.tid || e.ph !== "X" || !e.dur) continue;
+    if (e.ph !== "X" || !e.dur || !mains.some((m) => m.pid === e.pid && m.tid === e.tid)) continue;
     const v = names.get(e.name) || { ms: 0, n: 0 };
     v.ms += e.dur / 1000;
     v.n++;
     names.set(e.name, v);
   }
-  console.log("  trace, renderer main thread (ms, count; nested events overlap):");
-  for (const name of [
-    "RunTask", "EventDispatch", "FunctionCall", "v8.callFunction", "TimerFire", "FireAnimationFrame",
-    "UpdateLayoutTree", "Layout", "PrePaint", "Paint", "Layerize", "Commit", "MinorGC", "MajorGC",
-    "V8.GC_SCAVENGER", "V8.GC_MARK_COMPACTOR", "HitTest", "ParseHTML",
-  ]) {
-    const v = names.get(name);
-    if (v) console.log(`    ${name.padEnd(22)} ${fmt(v.ms).padStart(7)} ms ${fmt(v.n).padStart(8)}`);
+  const line = [
+    "RunTask", "FunctionCall", "FireAnimationFrame", "UpdateLayoutTree", "Layout", "PrePaint", "Paint",
+    "Commit", "MinorGC", "MajorGC",
+  ]
+    .filter((n) => names.get(n))
+    .map((n) => `${n} ${fmt(names.get(n).ms)} ms/${fmt(names.get(n).n)}`)
+    .join(", ");
+  console.log(`    trace (${fmt(t.rate)} msg/s while traced), renderer main thread: ${line}`);
+}
+
+if (cfg.profile || (process.env.MQTT_BENCH_ONLY && only("profile"))) {
+  console.log(`\n== profile: ${fmt(N)}-message floods, sampled (CPU profile), then traced ==`);
+  await profileFlood("raw", (t) => openPeer("raw-sub.html", t));
+  // The same release build with wasm-bindgen's output before wasm-opt: function names kept.
+  const named = cfg.profileDist ? await serve(cfg.profileDist) : null;
+  await profileFlood("ours", async (t) => {
+    if (named) base = named.base;
+    try {
+      return await openOurs(t);
+    } finally {
+      base = distBase;
+    }
+  });
+  if (named) {
+    console.log("  (ours profiled with wasm-bindgen's output before wasm-opt, names kept)");
+    named.server.close();
   }
-  console.log(`  files: ${path.join(cfg.out, "ours.cpuprofile")} and ours-trace.json (open in Chrome DevTools)`);
-  await page.close();
-  if (named) named.server.close();
+  console.log(`  files: ${cfg.out}/{raw,ours}.cpuprofile and {raw,ours}-trace.json (Chrome DevTools)`);
 }
 
 await browser.close();
