@@ -78,6 +78,9 @@ fn listener(name: &str, port: &str) -> rmqtt::Result<Builder> {
 
 #[tokio::main]
 async fn main() -> rmqtt::Result<()> {
+    // rmqtt's warnings and errors (a peer that does not answer, the gRPC circuit breaker
+    // opening) on stderr, which xtask writes to the node's log; RUST_LOG overrides.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [id, tcp, ws, grpc, peers] =
         <[String; 5]>::try_from(args).map_err(|_| rmqtt::Error::msg(USAGE))?;
