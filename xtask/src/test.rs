@@ -7,6 +7,9 @@
 //! 3. clippy, native           7. browser tests: wasm32 + wasm-bindgen-test-runner + chromedriver
 //! 4. clippy, wasm32 app       8. `trunk build --release --offline` (into target/release-dist)
 //!
+//! The release build is loaded in headless Chromium and its size checked against the budget
+//! (`dist::BUDGET_GZ_KIB`).
+//!
 //! The native tests run after the brokers start so that they can use the same `MQTT_*`
 //! variables as the browser tests (which read them at compile time with `option_env!`).
 //! mosquitto starts first so that the lab can bridge a second WebSocket listener to its TCP
@@ -233,7 +236,8 @@ fn all_steps(
         steps.run("release build", || {
             let dist = root.join("target").join("release-dist");
             crate::dist::build(&root, &dist)?;
-            crate::dist::smoke_test(&root, &dist)
+            crate::dist::smoke_test(&root, &dist)?;
+            crate::dist::PageSize::of(&dist)?.check_budget()
         })?;
     }
     Ok(())
