@@ -8,6 +8,7 @@ pub mod clock;
 pub mod deadline;
 pub mod files;
 mod link;
+pub mod pace;
 pub mod persist;
 pub mod settings;
 pub mod storage;

@@ -9,10 +9,10 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 
 use super::client_state::ClientState;
-use super::playground::producer::{CHUNK, MAX_BUFFERED};
 use super::property_fields::is_v5;
 use super::publish_panel::{publish_draft, PublishForm};
 use crate::driver::clock::now_ms;
+use crate::driver::pace::Pacer;
 use crate::driver::storage::Kind;
 use crate::state::publish_tools::{parse_repeat, Draft, RepeatRun, Snippets, SNIPPETS_KEY};
 
@@ -84,6 +84,7 @@ pub fn RepeatControls(
         run.set(Some(RepeatRun::start(total, interval_ms)));
         wasm_bindgen_futures::spawn_local(async move {
             let started = now_ms();
+            let mut pacer = Pacer::new();
             loop {
                 if flag.get() {
                     break;
@@ -96,23 +97,26 @@ pub fn RepeatControls(
                     run.try_update(|r| r.as_mut().map(|r| r.stop(e)));
                     break;
                 }
-                let Some(Some((sent, due))) = run.try_update(|r| {
+                // Counted without telling the view; it learns at each turn given to the page
+                // (or each timed message), not per message.
+                let Some(Some(Some(due))) = run.try_update_untracked(|r| {
                     r.as_mut().filter(|r| r.is_running()).map(|r| {
                         r.sent_one();
-                        (r.sent, r.is_running().then(|| r.next_due_ms()))
+                        r.is_running().then(|| r.next_due_ms())
                     })
                 }) else {
-                    break; // stopped, or the panel is gone
+                    run.notify();
+                    break; // stopped, finished, or the panel is gone
                 };
-                let Some(due) = due else { break };
                 if interval_ms > 0 {
+                    run.notify();
                     let wait = (started + due - now_ms()).max(0.0);
                     TimeoutFuture::new(wait as u32).await;
-                } else if sent % CHUNK == 0 {
-                    TimeoutFuture::new(0).await;
-                }
-                while state.buffered_amount() > MAX_BUFFERED && !flag.get() {
-                    TimeoutFuture::new(5).await;
+                } else if pacer.should_yield(state.buffered_amount()) {
+                    run.notify();
+                    pacer
+                        .yield_turn(|| state.buffered_amount(), || flag.get())
+                        .await;
                 }
             }
         });

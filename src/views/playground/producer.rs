@@ -11,12 +11,8 @@ use mqtt_session::{CommandError, Phase};
 
 use crate::driver::client::MqttClient;
 use crate::driver::clock::now_ms;
+use crate::driver::pace::Pacer;
 use crate::state::playground::Production;
-
-/// Stop producing while the browser holds more than this many unsent bytes.
-pub(crate) const MAX_BUFFERED: u32 = 1 << 20;
-/// Messages published between two yields to the page when going as fast as possible.
-pub(crate) const CHUNK: u32 = 256;
 
 /// One message to publish: topic, payload, QoS, retain.
 pub type Outgoing = (String, Vec<u8>, mqtt_session::QoS, bool);
@@ -60,6 +56,7 @@ impl Producer {
             let start = now_ms();
             let mut sent = 0;
             let mut refused = None;
+            let mut pacer = Pacer::new();
             while sent < count && !stop.get() {
                 // The connection dropped: wait while the client reconnects, go on after.
                 if client.phase() != Phase::Connected {
@@ -81,12 +78,11 @@ impl Producer {
                     let due = start + f64::from(sent) * 1000.0 / per_second;
                     let wait = (due - now_ms()).max(0.0);
                     TimeoutFuture::new(wait as u32).await;
-                } else if sent % CHUNK == 0 {
+                } else if pacer.should_yield(client.buffered_amount()) {
                     progress.try_update(|p| p.sent = sent);
-                    TimeoutFuture::new(0).await;
-                    while client.buffered_amount() > MAX_BUFFERED && !stop.get() {
-                        TimeoutFuture::new(5).await;
-                    }
+                    pacer
+                        .yield_turn(|| client.buffered_amount(), || stop.get())
+                        .await;
                 }
             }
             let seconds = (now_ms() - start) / 1000.0;
