@@ -123,6 +123,84 @@ fn direction_label(direction: Direction) -> (&'static str, &'static str) {
     }
 }
 
+/// The row at `position` in the window: the element stays while the window has that
+/// many rows; its text, classes and selection follow the entry that sits there.
+#[component]
+fn LogRow(position: usize, window: Memo<Window>, selected: RwSignal<Option<u64>>) -> impl IntoView {
+    let row = Memo::new(move |_| window.with(|w| w.rows.get(position).cloned()));
+    let text = move |field: fn(&Row) -> &str| {
+        move || row.with(|r| r.as_ref().map(|r| field(r).to_string()).unwrap_or_default())
+    };
+    // One class attribute (a `class:` toggle beside a changing `class` would be overwritten).
+    let class = move || {
+        row.with(|r| {
+            let Some(r) = r else {
+                return String::new();
+            };
+            let (direction, _) = direction_label(r.direction);
+            let colour = r
+                .tag
+                .as_ref()
+                .map(|t| format!(" tagged sub-{}", t.colour))
+                .unwrap_or_default();
+            let chosen = if selected.get() == Some(r.id) {
+                " selected"
+            } else {
+                ""
+            };
+            format!("log-row {direction}{colour}{chosen}")
+        })
+    };
+    let direction = Memo::new(move |_| row.with(|r| r.as_ref().map(|r| r.direction)));
+    let alias = Memo::new(move |_| {
+        row.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.tag.as_ref())
+                .map(|t| t.alias.clone())
+                .filter(|a| !a.is_empty())
+        })
+    });
+    let choose = move || {
+        if let Some(id) = row.with_untracked(|r| r.as_ref().map(|r| r.id)) {
+            selected.set(Some(id))
+        }
+    };
+    view! {
+        <div
+            class=class
+            data-testid="log-entry"
+            tabindex="0"
+            on:click=move |_| choose()
+            on:keydown=move |ev| {
+                if ev.key() == "Enter" {
+                    choose()
+                }
+            }
+        >
+            <span class="time">{text(|r| &r.time)}</span>
+            <span class="dir" title=move || direction.get().map(|d| direction_label(d).0)>
+                {move || direction.get().map(|d| direction_label(d).1)}
+            </span>
+            {move || {
+                alias
+                    .get()
+                    .map(|a| {
+                        view! {
+                            <span class="alias" data-testid="log-entry-alias">
+                                {a}
+                            </span>
+                        }
+                    })
+            }}
+            <span class="topic">{text(|r| &r.topic)}</span>
+            <span class="meta">{text(|r| &r.meta)}</span>
+            <span class="payload" class:hex=move || row.with(|r| r.as_ref().is_some_and(|r| r.hex))>
+                {text(|r| &r.text)}
+            </span>
+        </div>
+    }
+}
+
 /// The log panel: counters, controls, the windowed list and the selected entry.
 #[component]
 pub fn LogView(
@@ -323,50 +401,15 @@ pub fn LogView(
                             )
                         }
                     >
+                        // A pool of row elements, one per position in the window: a row's
+                        // content follows whatever entry sits at its position, so a frame
+                        // updates text instead of dropping and creating row views (which
+                        // grew wasm memory by ~2 KB a frame in a flood, docs/bench.md).
                         <For
-                            each=move || window.get().rows
-                            key=|row| (row.id, row.tag.clone())
-                            children=move |row| {
-                                let (class, arrow) = direction_label(row.direction);
-                                let id = row.id;
-                                let colour = row
-                                    .tag
-                                    .as_ref()
-                                    .map(|t| format!(" tagged sub-{}", t.colour))
-                                    .unwrap_or_default();
-                                let alias = row.tag.map(|t| t.alias).filter(|a| !a.is_empty());
-                                view! {
-                                    <div
-                                        class=format!("log-row {class}{colour}")
-                                        data-testid="log-entry"
-                                        tabindex="0"
-                                        class:selected=move || selected.get() == Some(id)
-                                        on:click=move |_| selected.set(Some(id))
-                                        on:keydown=move |ev| {
-                                            if ev.key() == "Enter" {
-                                                selected.set(Some(id))
-                                            }
-                                        }
-                                    >
-                                        <span class="time">{row.time}</span>
-                                        <span class="dir" title=class>
-                                            {arrow}
-                                        </span>
-                                        {alias
-                                            .map(|a| {
-                                                view! {
-                                                    <span class="alias" data-testid="log-entry-alias">
-                                                        {a}
-                                                    </span>
-                                                }
-                                            })}
-                                        <span class="topic">{row.topic}</span>
-                                        <span class="meta">{row.meta}</span>
-                                        <span class="payload" class:hex=row.hex>
-                                            {row.text}
-                                        </span>
-                                    </div>
-                                }
+                            each=move || 0..window.with(|w| w.rows.len())
+                            key=|slot| *slot
+                            children=move |slot| {
+                                view! { <LogRow position=slot window=window selected=selected /> }
                             }
                         />
                     </div>
