@@ -11,10 +11,10 @@
 //! stdout; they run here (`bench_mqtt.rs`), and each request gets one answer line.
 
 use crate::bench_mqtt::{self, Counter};
-use crate::brokers::{free_ports, port_open, Broker};
-use crate::proc::{self, catch_signals, find_in_path, Group, TempDir};
+use crate::brokers::{self, Broker};
+use crate::proc::{self, catch_signals, find_in_path, TempDir};
 use crate::{cargo, parse_flags, repo_root, setup, Res};
-use std::fs::{self, File};
+use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -258,57 +258,12 @@ fn named_copy(dist: &Path, target: &Path, named: &Path) -> Res {
 /// mosquitto on free ports with anonymous access and errors-only logging: `start_mosquitto`'s
 /// `log_type all` writes two log lines per message, which would make the broker the bottleneck.
 fn start_quiet_mosquitto(dir: &Path) -> Res<Broker> {
-    let exe = find_in_path("mosquitto")
-        .or_else(|| Some("/usr/sbin/mosquitto".into()).filter(|p: &std::path::PathBuf| p.is_file()))
-        .ok_or("mosquitto is not installed: run `cargo xtask setup --browser`")?;
-    let [ws_port, tcp_port] = free_ports()?;
-    // SAFETY: geteuid has no preconditions.
-    let user = if unsafe { libc::geteuid() } == 0 {
-        "user root\n"
-    } else {
-        ""
-    };
-    let conf = dir.join("mosquitto.conf");
-    fs::write(
-        &conf,
-        format!(
-            "# written by `cargo xtask bench`\n{user}per_listener_settings false\n\
-             allow_anonymous true\npersistence false\nlog_dest stderr\n\
-             log_type error\nlog_type warning\n\
-             max_queued_messages 0\nmax_queued_bytes 0\n\
-             listener {ws_port} 127.0.0.1\nprotocol websockets\n\
-             listener {tcp_port} 127.0.0.1\n"
-        ),
+    brokers::spawn_mosquitto(
+        dir,
+        "allow_anonymous true\npersistence false\nlog_dest stderr\n\
+         log_type error\nlog_type warning\n\
+         max_queued_messages 0\nmax_queued_bytes 0\n",
     )
-    .map_err(|e| format!("cannot write {}: {e}", conf.display()))?;
-    let log = dir.join("mosquitto.log");
-    let out = File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
-    let err = out
-        .try_clone()
-        .map_err(|e| format!("cannot reuse {}: {e}", log.display()))?;
-    let mut cmd = Command::new(exe);
-    cmd.arg("-c")
-        .arg(&conf)
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err);
-    println!("$ {}", proc::describe(&cmd));
-    let mut broker = Broker::spawned(
-        Group::spawn("mosquitto", &mut cmd)?,
-        format!("ws://127.0.0.1:{ws_port}/mqtt"),
-        format!("127.0.0.1:{tcp_port}"),
-        log,
-    );
-    let ready = proc::wait_until(Duration::from_secs(15), || {
-        broker.exited().is_some() || (port_open(ws_port) && port_open(tcp_port))
-    });
-    if !ready || broker.exited().is_some() {
-        return Err(format!(
-            "mosquitto did not start on ports {ws_port} and {tcp_port}{}",
-            broker.log_tail()
-        ));
-    }
-    Ok(broker)
 }
 
 /// mqtt (MQTT.js's browser bundle, a peer to compare with), from npm into `dir` when missing.

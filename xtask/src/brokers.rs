@@ -294,16 +294,28 @@ pub fn start_mosquitto(root: &Path, dir: &Path) -> Res<Broker> {
 /// [`start_mosquitto`], with anonymous clients allowed too when `anonymous` (the broker
 /// matrix checks both kinds of login).
 pub fn start_mosquitto_with(root: &Path, dir: &Path, anonymous: bool) -> Res<Broker> {
-    let exe = find_in_path("mosquitto")
-        .or_else(|| Some(PathBuf::from("/usr/sbin/mosquitto")).filter(|p| p.is_file()))
-        .ok_or("mosquitto is not installed: run `cargo xtask setup --browser`")?;
     let source = root.join("config/mosquitto/passwd");
     let passwd = dir.join("passwd");
     fs::copy(&source, &passwd).map_err(|e| format!("cannot copy {}: {e}", source.display()))?;
     fs::set_permissions(&passwd, fs::Permissions::from_mode(0o600))
         .map_err(|e| format!("cannot chmod {}: {e}", passwd.display()))?;
+    let settings = format!(
+        "allow_anonymous {anonymous}\npassword_file {}\nacl_file {}\npersistence false\n\
+         log_dest stderr\nlog_type all\nconnection_messages true\n",
+        passwd.display(),
+        root.join("config/mosquitto/acl").display()
+    );
+    spawn_mosquitto(dir, &settings)
+}
+
+/// Starts the installed mosquitto with `settings` (logins, logging, limits) and a WebSocket
+/// and a TCP listener on free ports of 127.0.0.1; its config and log go into `dir`.
+pub fn spawn_mosquitto(dir: &Path, settings: &str) -> Res<Broker> {
+    let exe = find_in_path("mosquitto")
+        .or_else(|| Some(PathBuf::from("/usr/sbin/mosquitto")).filter(|p| p.is_file()))
+        .ok_or("mosquitto is not installed: run `cargo xtask setup --browser`")?;
     let [ws_port, tcp_port] = free_ports()?;
-    // As root, mosquitto would switch to the `mosquitto` user and then fail to read the 0600
+    // As root, mosquitto would switch to the `mosquitto` user and then fail to read a 0600
     // password file we own; `user root` keeps it as it is.
     // SAFETY: geteuid has no preconditions.
     let user = if unsafe { libc::geteuid() } == 0 {
@@ -312,13 +324,9 @@ pub fn start_mosquitto_with(root: &Path, dir: &Path, anonymous: bool) -> Res<Bro
         ""
     };
     let config = format!(
-        "# written by `cargo xtask test`\n{user}per_listener_settings false\n\
-         allow_anonymous {anonymous}\npassword_file {}\nacl_file {}\npersistence false\n\
-         log_dest stderr\nlog_type all\nconnection_messages true\n\
+        "# written by `cargo xtask`\n{user}per_listener_settings false\n{settings}\
          listener {ws_port} 127.0.0.1\nprotocol websockets\n\
-         listener {tcp_port} 127.0.0.1\n",
-        passwd.display(),
-        root.join("config/mosquitto/acl").display()
+         listener {tcp_port} 127.0.0.1\n"
     );
     let conf = dir.join("mosquitto.conf");
     fs::write(&conf, config).map_err(|e| format!("cannot write {}: {e}", conf.display()))?;
@@ -334,14 +342,12 @@ pub fn start_mosquitto_with(root: &Path, dir: &Path, anonymous: bool) -> Res<Bro
         .stdout(out)
         .stderr(err);
     println!("$ {}", proc::describe(&cmd));
-    let mut broker = Broker {
-        ws_url: format!("ws://127.0.0.1:{ws_port}/mqtt"),
-        tcp_addr: format!("127.0.0.1:{tcp_port}"),
-        faults_url: None,
-        upstream_url: None,
-        log: Some(log),
-        process: Group::spawn("mosquitto", &mut cmd)?,
-    };
+    let mut broker = Broker::spawned(
+        Group::spawn("mosquitto", &mut cmd)?,
+        format!("ws://127.0.0.1:{ws_port}/mqtt"),
+        format!("127.0.0.1:{tcp_port}"),
+        log,
+    );
     let ready = proc::wait_until(Duration::from_secs(15), || {
         broker.exited().is_some() || (port_open(ws_port) && port_open(tcp_port))
     });

@@ -7,7 +7,7 @@
 //! docs/class.md has the figures and the reasons for the limits.
 
 use crate::brokers::{self, free_ports, Broker};
-use crate::interop_brokers::{install_dir, spawn_listening};
+use crate::interop_brokers::{build_own_workspace, install_dir, spawn_listening};
 use crate::proc::{self, catch_signals};
 use crate::{cargo, repo_root, Res};
 use std::fs;
@@ -263,19 +263,8 @@ fn build_lab_release(root: &Path) -> Res<PathBuf> {
 /// The cluster node, in a workspace of its own (the main build never compiles rmqtt), in
 /// release: a debug rmqtt spends ten times the CPU and a class of 1,000 then times out.
 fn build_cluster_node(root: &Path) -> Res<PathBuf> {
-    let target = install_dir(root)?.join("rmqtt-cluster");
     println!("building: the rmqtt cluster node (its own workspace; minutes the first time)");
-    proc::run(
-        Command::new(cargo())
-            .arg("build")
-            .arg("--release")
-            .arg("--manifest-path")
-            .arg(root.join(CLUSTER_DIR).join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&target),
-    )
-    .map_err(|e| format!("could not build the rmqtt cluster node: {e}"))?;
-    Ok(target.join("release").join("interop-rmqtt-cluster"))
+    build_own_workspace(root, CLUSTER_DIR, "interop-rmqtt-cluster", true)
 }
 
 /// `count` nodes on free loopback ports, each knowing every node's gRPC address.

@@ -24,8 +24,9 @@ pub fn run(flags: &[String]) -> Res {
     Ok(())
 }
 
-/// `trunk build --release --offline` into `dist`, with our wasm-opt; prints the wasm sizes.
-pub fn build(root: &Path, dist: &Path) -> Res {
+/// `trunk build --release --offline` into `dist`, with our wasm-opt; prints and returns what
+/// the page weighs.
+pub fn build(root: &Path, dist: &Path) -> Res<PageSize> {
     proc::run(
         Command::new("trunk")
             .args(["build", "--release", "--offline", "--dist"])
@@ -36,7 +37,7 @@ pub fn build(root: &Path, dist: &Path) -> Res {
     externalize_loader(dist)?;
     let size = PageSize::of(dist)?;
     println!("{size}");
-    Ok(())
+    Ok(size)
 }
 
 /// The page's transfer size budget, gzipped (wasm + JS + CSS): `cargo xtask test` fails above

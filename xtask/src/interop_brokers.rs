@@ -290,22 +290,33 @@ fn chown_tree(path: &Path, uid: u32, gid: u32) -> Res {
 /// rmqtt from crates.io: `xtask/interop/rmqtt`, a workspace of its own (so the main build
 /// never compiles it) built into target/interop/rmqtt; cargo rebuilds only when it changed.
 pub fn start_rmqtt(root: &Path, run_dir: &Path) -> Res<Broker> {
-    let target = install_dir(root)?.join("rmqtt");
     println!("building: rmqtt (its own workspace; about 5 minutes the first time on 2 cores)");
-    proc::run(
-        Command::new(cargo())
-            .arg("build")
-            .arg("--manifest-path")
-            .arg(root.join(RMQTT_DIR).join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&target),
-    )
-    .map_err(|e| format!("could not build the rmqtt broker: {e}"))?;
+    let bin = build_own_workspace(root, RMQTT_DIR, "interop-rmqtt", false)?;
     let ports = free_ports::<2>()?;
-    let mut cmd = Command::new(target.join("debug").join("interop-rmqtt"));
+    let mut cmd = Command::new(bin);
     cmd.args([ports[0].to_string(), ports[1].to_string()])
         .args([USER, PASSWORD]);
     spawn_listening("rmqtt", &mut cmd, &run_dir.join("rmqtt.log"), ports)
+}
+
+/// Builds the binary `bin` of the workspace of its own in `dir` (relative to the repository)
+/// into target/interop/<last part of dir>, so the main build never compiles it (cargo
+/// rebuilds only what changed); returns the binary's path.
+pub fn build_own_workspace(root: &Path, dir: &str, bin: &str, release: bool) -> Res<PathBuf> {
+    let name = Path::new(dir).file_name().unwrap_or_default();
+    let target = install_dir(root)?.join(name);
+    let mut cmd = Command::new(cargo());
+    cmd.arg("build");
+    if release {
+        cmd.arg("--release");
+    }
+    cmd.arg("--manifest-path")
+        .arg(root.join(dir).join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target);
+    proc::run(&mut cmd).map_err(|e| format!("could not build {dir}: {e}"))?;
+    let profile = if release { "release" } else { "debug" };
+    Ok(target.join(profile).join(bin))
 }
 
 /// The version of an installed Debian package.

@@ -235,9 +235,9 @@ fn all_steps(
     if !only_browser {
         steps.run("release build", || {
             let dist = root.join("target").join("release-dist");
-            crate::dist::build(&root, &dist)?;
+            let size = crate::dist::build(&root, &dist)?;
             crate::dist::smoke_test(&root, &dist)?;
-            crate::dist::PageSize::of(&dist)?.check_budget()
+            size.check_budget()
         })?;
     }
     Ok(())
