@@ -2,6 +2,12 @@
 
 fn main() {
     console_error_panic_hook_lite();
+    // `?socket=page`: WebSockets on the page's thread instead of a worker each (for the
+    // benchmark's comparison, and to rule the worker out when chasing a problem).
+    let search = web_sys::window().and_then(|w| w.location().search().ok());
+    if search.is_some_and(|s| s.contains("socket=page")) {
+        mqtt_playground::driver::relay::set_enabled(false);
+    }
     leptos::mount::mount_to_body(mqtt_playground::App);
 }
 

@@ -211,6 +211,15 @@ impl MqttClient {
             .map_or(0, WsTransport::buffered_amount)
     }
 
+    /// Whether the current WebSocket runs in a worker (`false` on the page, or with none).
+    pub fn socket_in_worker(&self) -> bool {
+        self.inner
+            .borrow()
+            .transport
+            .as_ref()
+            .is_some_and(WsTransport::in_worker)
+    }
+
     pub(super) fn command<R>(&self, f: impl FnOnce(&mut Session, Instant) -> R) -> R {
         let result = f(&mut self.inner.borrow_mut().session, now());
         self.drive();
@@ -257,6 +266,12 @@ impl MqttClient {
                 TransportEvent::Text => inner
                     .session
                     .handle_transport_error(now, ProtocolError::TextFrame),
+                TransportEvent::Refused(error) => {
+                    inner.transport = None;
+                    inner
+                        .session
+                        .handle_transport_closed(now, error.to_string());
+                }
                 TransportEvent::Closed {
                     code,
                     reason,

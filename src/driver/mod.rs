@@ -10,6 +10,7 @@ pub mod files;
 mod link;
 pub mod pace;
 pub mod persist;
+pub mod relay;
 pub mod settings;
 pub mod storage;
 pub mod transport;

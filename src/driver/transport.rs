@@ -18,6 +18,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
+use super::relay::{self, Relay};
+
 /// Why a WebSocket could not even be created.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum OpenError {
@@ -33,7 +35,7 @@ pub enum OpenError {
 /// large for it).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("the browser refused to send on the WebSocket: {0}")]
-pub struct SendError(String);
+pub struct SendError(pub(super) String);
 
 /// What the transport reports to its owner.
 #[derive(Debug)]
@@ -42,6 +44,9 @@ pub enum TransportEvent {
     Binary(Vec<u8>),
     /// A text frame: not allowed for MQTT.
     Text,
+    /// The browser refused to create the socket (reported later when the socket is a
+    /// worker's).
+    Refused(OpenError),
     /// The socket closed. `opened` says whether the handshake had completed.
     Closed {
         code: u16,
@@ -50,7 +55,7 @@ pub enum TransportEvent {
     },
 }
 
-type Handler = Rc<dyn Fn(TransportEvent)>;
+pub(super) type Handler = Rc<dyn Fn(TransportEvent)>;
 
 struct Closures {
     _open: Closure<dyn FnMut(Event)>,
@@ -59,8 +64,17 @@ struct Closures {
     _error: Closure<dyn FnMut(Event)>,
 }
 
-/// One WebSocket connection to a broker.
-pub struct WsTransport {
+/// One WebSocket connection to a broker: in a worker of its own when the page can run one
+/// (see [`super::relay`]), else on the page.
+pub struct WsTransport(Route);
+
+enum Route {
+    Page(Direct),
+    Worker(Relay),
+}
+
+/// A WebSocket on the page's thread.
+pub(super) struct Direct {
     socket: WebSocket,
     closures: Option<Closures>,
 }
@@ -81,6 +95,54 @@ impl WsTransport {
     /// Opens a WebSocket with subprotocol `mqtt`; `handler` receives every event.
     pub fn open(url: &str, handler: impl Fn(TransportEvent) + 'static) -> Result<Self, OpenError> {
         check_url(url, page_is_https())?;
+        let handler: Handler = Rc::new(handler);
+        if relay::enabled() {
+            // What the WebSocket constructor would throw at once, said at once (the
+            // worker's constructor runs later).
+            refused_by_url_parser(url)?;
+            if let Some(relay) = Relay::open(url.trim(), handler.clone()) {
+                return Ok(Self(Route::Worker(relay)));
+            }
+        }
+        Direct::open(url, handler).map(|direct| Self(Route::Page(direct)))
+    }
+
+    /// Sends one MQTT packet as one binary WebSocket message.
+    pub fn send(&self, packet: &[u8]) -> Result<(), SendError> {
+        match &self.0 {
+            Route::Page(direct) => direct.send(packet),
+            Route::Worker(relay) => relay.send(packet),
+        }
+    }
+
+    /// Bytes queued in the browser but not yet sent (for backpressure).
+    pub fn buffered_amount(&self) -> u32 {
+        match &self.0 {
+            Route::Page(direct) => direct.buffered_amount(),
+            Route::Worker(relay) => relay.buffered_amount(),
+        }
+    }
+
+    /// Whether a worker runs this socket (the page's diagnostics, the tests).
+    pub fn in_worker(&self) -> bool {
+        match &self.0 {
+            Route::Page(_) => false,
+            Route::Worker(relay) => relay.in_worker(),
+        }
+    }
+
+    /// Closes the socket and detaches the handlers: no event reaches the owner after this.
+    pub fn close(&mut self) {
+        match &mut self.0 {
+            Route::Page(direct) => direct.close(),
+            Route::Worker(relay) => relay.close(),
+        }
+    }
+}
+
+impl Direct {
+    /// Opens a WebSocket with subprotocol `mqtt` on the page (the URL was checked).
+    pub(super) fn open(url: &str, handler: Handler) -> Result<Self, OpenError> {
         let socket =
             WebSocket::new_with_str(url.trim(), "mqtt").map_err(|e| OpenError::Refused {
                 url: url.to_string(),
@@ -88,7 +150,6 @@ impl WsTransport {
             })?;
         socket.set_binary_type(BinaryType::Arraybuffer);
 
-        let handler: Handler = Rc::new(handler);
         let opened = Rc::new(Cell::new(false));
 
         let on_open = {
@@ -137,20 +198,17 @@ impl WsTransport {
         })
     }
 
-    /// Sends one MQTT packet as one binary WebSocket message.
-    pub fn send(&self, packet: &[u8]) -> Result<(), SendError> {
+    pub(super) fn send(&self, packet: &[u8]) -> Result<(), SendError> {
         self.socket
             .send_with_u8_array(packet)
             .map_err(|e| SendError(js_error_text(&e)))
     }
 
-    /// Bytes queued in the browser but not yet sent (for backpressure).
-    pub fn buffered_amount(&self) -> u32 {
+    pub(super) fn buffered_amount(&self) -> u32 {
         self.socket.buffered_amount()
     }
 
-    /// Closes the socket and detaches the handlers: no event reaches the owner after this.
-    pub fn close(&mut self) {
+    pub(super) fn close(&mut self) {
         self.socket.set_onopen(None);
         self.socket.set_onmessage(None);
         self.socket.set_onclose(None);
@@ -167,7 +225,7 @@ impl WsTransport {
     }
 }
 
-impl Drop for WsTransport {
+impl Drop for Direct {
     fn drop(&mut self) {
         if self.closures.is_some() {
             self.close();
@@ -238,6 +296,22 @@ fn url_path(url: &str) -> &str {
     match rest.find('/') {
         Some(i) => &rest[i..],
         None => "/",
+    }
+}
+
+/// The URL errors the WebSocket constructor throws for: not a URL, or one with a fragment.
+fn refused_by_url_parser(url: &str) -> Result<(), OpenError> {
+    let refused = |detail: String| OpenError::Refused {
+        url: url.to_string(),
+        detail,
+    };
+    let parsed = web_sys::Url::new(url.trim()).map_err(|e| refused(js_error_text(&e)))?;
+    if parsed.hash().is_empty() {
+        Ok(())
+    } else {
+        Err(refused(
+            "a WebSocket URL cannot have a fragment (the part from '#')".to_string(),
+        ))
     }
 }
 

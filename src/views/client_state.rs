@@ -156,8 +156,13 @@ impl ClientState {
             return; // the page is being torn down
         };
         if connected {
-            let info = self.client.get_value().and_then(|c| c.connection_info());
-            self.model.update_untracked(|m| m.info = info);
+            let client = self.client.get_value();
+            let info = client.as_ref().and_then(MqttClient::connection_info);
+            let in_worker = client.as_ref().map(MqttClient::socket_in_worker);
+            self.model.update_untracked(|m| {
+                m.info = info;
+                m.socket_in_worker = in_worker;
+            });
         }
         if reaction.changed || connected {
             self.model.notify();

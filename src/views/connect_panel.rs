@@ -110,6 +110,24 @@ pub fn ConnectPanel() -> impl IntoView {
                 class="status"
                 data-testid="connection-status"
                 data-state=move || model.with(|m| m.status.state.as_str())
+                data-socket=move || {
+                    model
+                        .with(|m| match m.socket_in_worker {
+                            Some(true) => "worker",
+                            Some(false) => "page",
+                            None => "",
+                        })
+                }
+                title=move || {
+                    model
+                        .with(|m| match m.socket_in_worker {
+                            Some(true) => {
+                                "The WebSocket runs in a worker: this page's thread only decodes and draws"
+                            }
+                            Some(false) => "The WebSocket runs on this page's thread",
+                            None => "",
+                        })
+                }
             >
                 <span class="dot"></span>
                 <span class="text">{move || model.with(|m| m.status.text.clone())}</span>

@@ -13,6 +13,7 @@ mod playground;
 mod profiles;
 mod reconnect;
 mod reload;
+mod socket_worker;
 mod support;
 mod topic_tree;
 mod ui;

@@ -127,7 +127,8 @@ fn gzipped_len(path: &Path) -> Res<u64> {
         .ok_or_else(|| format!("gzip -9c {} failed", path.display()))
 }
 
-/// Serves `dist` from the lab and checks that the app renders in headless Chromium.
+/// Serves `dist` from the lab (with its strict CSP) and checks in headless Chromium that the
+/// app renders and that a share link connects it to the lab from its socket worker.
 pub fn smoke_test(root: &Path, dist: &Path) -> Res {
     let chromium = find_in_path("chromium").ok_or("chromium is not installed")?;
     let run_dir = TempDir::new("dist")?;
@@ -149,7 +150,14 @@ pub fn smoke_test(root: &Path, dist: &Path) -> Res {
         Some(&run_dir.path().join("lab.log")),
         Duration::from_secs(120),
     )?;
-    let page = lab.ws_url.replace("ws://", "http://").replace("/mqtt", "/");
+    // A share link to the lab itself: the page fills the form and connects, under the
+    // lab's strict CSP (README, "Host it"); its socket must run in the worker.
+    let share = format!(r#"{{"url":"{}","v":1}}"#, lab.ws_url);
+    let page = format!(
+        "{}#client?share={}",
+        lab.ws_url.replace("ws://", "http://").replace("/mqtt", "/"),
+        base64url(share.as_bytes())
+    );
     let out = Command::new(chromium)
         .args([
             "--headless",
@@ -166,16 +174,44 @@ pub fn smoke_test(root: &Path, dist: &Path) -> Res {
         .map_err(|e| format!("cannot run chromium: {e}"))?;
     drop(lab);
     let dom = String::from_utf8_lossy(&out.stdout);
-    if dom.contains("data-testid=\"connect-button\"") {
-        println!("ok: the release build renders in Chromium ({page})");
-        Ok(())
-    } else {
-        Err(format!(
-            "the release build did not render in Chromium: no connect button in the page's DOM.\n\
-             Open {} in a browser and look at the console.",
-            dist.join("index.html").display()
-        ))
+    let look = format!(
+        "Open {} in a browser and look at the console.",
+        dist.join("index.html").display()
+    );
+    if !dom.contains("data-testid=\"connect-button\"") {
+        return Err(format!(
+            "the release build did not render in Chromium: no connect button in the page's DOM.\n{look}"
+        ));
     }
+    let status = dom
+        .split("data-testid=\"connection-status\"")
+        .nth(1)
+        .and_then(|rest| rest.split('>').next())
+        .unwrap_or("");
+    if !(status.contains("data-state=\"connected\"") && status.contains("data-socket=\"worker\"")) {
+        return Err(format!(
+            "the release build rendered but did not connect to the lab from its socket worker \
+             under the strict CSP (connection status:{status}).\n{look}"
+        ));
+    }
+    println!("ok: the release build renders in Chromium and connects from its socket worker under the strict CSP ({page})");
+    Ok(())
+}
+
+/// Base64url without padding (a share link's fragment).
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
 }
 
 /// Moves trunk's inline `<script type="module">` loader out of `index.html` into a file
@@ -219,4 +255,15 @@ pub fn externalize_loader(dist: &Path) -> Res {
 
 fn kib(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64url_has_no_padding() {
+        assert_eq!(super::base64url(b"Man"), "TWFu");
+        assert_eq!(super::base64url(b"Ma"), "TWE");
+        assert_eq!(super::base64url(b"M"), "TQ");
+        assert_eq!(super::base64url(&[0xfb, 0xff]), "-_8");
+    }
 }

@@ -140,6 +140,8 @@ pub struct ClientModel {
     just_resumed: bool,
     /// What the broker said in CONNACK, while connected (the view fills it in).
     pub info: Option<ConnectionInfo>,
+    /// Whether the connected WebSocket runs in a worker (the view fills it in with `info`).
+    pub socket_in_worker: Option<bool>,
     /// The last publish of the view and what became of it.
     pub last_publish: Option<LastPublish>,
     /// The protocol of the current connection attempt.
@@ -340,6 +342,7 @@ impl ClientModel {
             }
             Event::Closed(reason) => {
                 self.info = None;
+                self.socket_in_worker = None;
                 let before_connack = !std::mem::take(&mut self.accepted);
                 let may_not_speak_5 = matches!(
                     reason,

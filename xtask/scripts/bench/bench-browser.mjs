@@ -1,9 +1,12 @@
 // `cargo xtask bench`'s browser part, run by xtask/src/bench.rs: one headless Chromium
 // (driven over CDP by ./cdp.mjs), one mosquitto, side by side and timed the same way (flood start to the
 // animation frame that shows the last message):
-//   raw     hand-written MQTT over WebSocket that counts PUBLISHes (the ceiling),
-//   mqtt.js MQTT.js's browser bundle with a bounded DOM log (1,000 rows, once per frame),
-//   ours    the release page's Client view with its live log.
+//   raw        hand-written MQTT over WebSocket that counts PUBLISHes (the ceiling),
+//   raw-worker the same with its socket in a worker posting bursts to the page (the ceiling
+//              of that design),
+//   mqtt.js    MQTT.js's browser bundle with a bounded DOM log (1,000 rows, once per frame),
+//   ours       the release page's Client view with its live log (socket in a worker),
+//   ours-page  the same page with its socket on the page (`?socket=page`).
 // Then the release page under a paced flood (long tasks, frame gaps), its memory over
 // 1,000,000 messages, and the producers (raw JS vs the page's repeat publish).
 //
@@ -158,10 +161,10 @@ function watchOurCounters() {
   }).observe(el, { subtree: true, childList: true, characterData: true });
 }
 
-async function openOurs(topic, logFilter = null) {
+async function openOurs(topic, logFilter = null, search = "") {
   const page = await context.newPage();
   page.on("pageerror", (e) => console.log(`  [ours] page error: ${e.message}`));
-  await page.goto(`${base}/#client`);
+  await page.goto(`${base}/${search}#client`);
   await page.getByTestId("connect-url").fill(cfg.ws);
   await page.getByTestId("connect-username").fill(cfg.user);
   await page.getByTestId("connect-password").fill(cfg.pass);
@@ -230,8 +233,10 @@ const N = cfg.messages;
 console.log(`\n== flood: ${fmt(N)} QoS 0 messages from a native publisher, into each page (${cfg.runs} runs each, median) ==`);
 const variants = [
   ["raw", (t) => openPeer("raw-sub.html", t)],
+  ["raw-worker", (t) => openPeer("raw-worker-sub.html", t)],
   ["mqtt.js", (t) => openPeer("mqttjs-sub.html", t)],
   ["ours", (t) => openOurs(t)],
+  ["ours-page", (t) => openOurs(t, null, "?socket=page")],
   ["ours+filter", (t) => openOurs(t, "temp\":25.5")],
 ];
 const results = {};
@@ -266,9 +271,13 @@ for (const [name] of only("flood") ? variants : []) {
       `   longest frame gap ${fmt(median(rs.map((r) => r.frames.longest)))} ms`,
   );
 }
-if (only("flood")) console.log(
-  `  ours/raw ${(summary.ours / summary.raw).toFixed(2)}   ours/mqtt.js ${(summary.ours / summary["mqtt.js"]).toFixed(2)}   mqtt.js/raw ${(summary["mqtt.js"] / summary.raw).toFixed(2)}`,
-);
+if (only("flood")) {
+  const ratio = (a, b) => (summary[a] && summary[b] ? `  ${a}/${b} ${(summary[a] / summary[b]).toFixed(2)}` : "");
+  console.log(
+    ratio("ours", "raw") + ratio("ours", "mqtt.js") + ratio("ours", "raw-worker") +
+      ratio("ours-page", "raw") + ratio("raw-worker", "raw") + ratio("mqtt.js", "raw"),
+  );
+}
 
 // ---- the release page under a paced flood, then its memory over 1,000,000 messages ----
 if (only("paced")) {
