@@ -43,7 +43,9 @@ pub fn build(root: &Path, dist: &Path) -> Res<PageSize> {
 /// The page's transfer size budget, gzipped (wasm + JS + CSS): `cargo xtask test` fails above
 /// it. The goal is 120 KiB (MQTT.js's browser bundle alone is ~105 KiB); the budget holds what
 /// has been reached so that nothing grows back while the cuts go on (ARCHITECTURE.md, "Size").
-pub const BUDGET_GZ_KIB: u64 = 475;
+// Raised 475 -> 479 on 3 Dec 2026 for the socket worker (driver/relay.rs, +4.5 KiB: wasm
+// +4.0, JS +0.5), which took the flood from 0.87x to 1.06x the raw page (docs/bench.md).
+pub const BUDGET_GZ_KIB: u64 = 479;
 
 /// What a browser downloads for the page, gzip -9 (what a static host's compression gives).
 pub struct PageSize {
