@@ -249,9 +249,15 @@ pub async fn cut(listener: &str, prefix: &str) -> u32 {
         .to_string();
     let url = format!("{base}/control/cut?client={prefix}");
     let window = web_sys::window().expect("window");
-    let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(&url))
-        .await
-        .expect("the lab answers /control/cut");
+    // Bounded: a hung request fails this test with its URL instead of the whole run.
+    let abort = web_sys::AbortController::new().expect("AbortController");
+    let init = web_sys::RequestInit::new();
+    init.set_signal(Some(&abort.signal()));
+    let _deadline = gloo_timers::callback::Timeout::new(15_000, move || abort.abort());
+    let response =
+        wasm_bindgen_futures::JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+            .await
+            .unwrap_or_else(|e| panic!("no answer from {url} within 15 s: {e:?}"));
     let response: web_sys::Response = response.unchecked_into();
     assert_eq!(response.status(), 200, "{url}");
     let body = wasm_bindgen_futures::JsFuture::from(response.text().expect("a body"))
