@@ -3,26 +3,10 @@
 //! still seen, and the page's own socket takes over where no worker can run.
 
 use mqtt_playground::driver::relay;
-use mqtt_session::{Event, QoS};
+use mqtt_session::QoS;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use crate::support::{lab_url, mosquitto_url, mosquitto_user, settings, unique, until, Recorder};
-
-/// The payloads received on `topic`, in the order they arrived.
-fn arrived(r: &Recorder, topic: &str) -> Vec<u32> {
-    r.events
-        .borrow()
-        .iter()
-        .filter_map(|e| match e {
-            mqtt_playground::driver::client::ClientEvent::Session(Event::Message(m))
-                if m.topic == topic =>
-            {
-                std::str::from_utf8(&m.payload).ok()?.parse().ok()
-            }
-            _ => None,
-        })
-        .collect()
-}
 
 #[wasm_bindgen_test]
 async fn a_flood_crosses_from_the_worker_whole_and_in_order() {
@@ -46,10 +30,10 @@ async fn a_flood_crosses_from_the_worker_whole_and_in_order() {
             .expect("publish");
     }
     until("the flood comes back", 30.0, || {
-        arrived(&r, &topic).len() == n as usize
+        r.numbers_in_order(&topic).len() == n as usize
     })
     .await;
-    assert_eq!(arrived(&r, &topic), (0..n).collect::<Vec<_>>());
+    assert_eq!(r.numbers_in_order(&topic), (0..n).collect::<Vec<_>>());
 }
 
 #[wasm_bindgen_test]
@@ -85,7 +69,7 @@ async fn the_socket_runs_on_the_page_when_asked() {
         .publish(&topic, &b"7"[..], QoS::AtLeastOnce, false)
         .expect("publish");
     until("the message comes back", 10.0, || {
-        arrived(&r, &topic) == [7]
+        r.numbers_in_order(&topic) == [7]
     })
     .await;
 }
@@ -111,7 +95,7 @@ async fn a_worker_that_cannot_start_leaves_the_socket_on_the_page() {
         .publish(&topic, &b"3"[..], QoS::AtLeastOnce, false)
         .expect("publish");
     until("the message comes back", 10.0, || {
-        arrived(&r, &topic) == [3]
+        r.numbers_in_order(&topic) == [3]
     })
     .await;
 }

@@ -131,8 +131,14 @@ impl Recorder {
     /// The numbers received on `topic` so far (payloads that are decimal numbers), sorted:
     /// the exactly-once tests compare them with what was published.
     pub fn numbers_on(&self, topic: &str) -> Vec<u32> {
-        let mut numbers: Vec<u32> = self
-            .events
+        let mut numbers = self.numbers_in_order(topic);
+        numbers.sort_unstable();
+        numbers
+    }
+
+    /// The same numbers in the order they arrived.
+    pub fn numbers_in_order(&self, topic: &str) -> Vec<u32> {
+        self.events
             .borrow()
             .iter()
             .filter_map(|e| match e {
@@ -141,9 +147,7 @@ impl Recorder {
                 }
                 _ => None,
             })
-            .collect();
-        numbers.sort_unstable();
-        numbers
+            .collect()
     }
 
     pub async fn connected(settings: &BrokerSettings) -> Self {

@@ -106,3 +106,38 @@ function benchParams() {
 function benchNow() {
   return performance.timeOrigin + performance.now();
 }
+
+// The counter pages' subscriber (raw-sub.html, raw-worker-sub.html): counts PUBLISHes,
+// subscribes after CONNACK with `send`, reports SUBACK, and shows the count once per frame.
+// Returns the framer to feed with the socket's bytes.
+function benchCountingSubscriber(p, send) {
+  const countEl = document.getElementById("count");
+  const stateEl = document.getElementById("state");
+  let received = 0;
+  let shown = 0;
+  window.benchShown = 0;
+  window.benchShownAt = 0;
+  window.benchSubscribed = false;
+  const framer = mqttFramer((type, buf, start) => {
+    if (type === 3) {
+      received++;
+    } else if (type === 2) {
+      if (buf[start + 1] !== 0) stateEl.textContent = "refused " + buf[start + 1];
+      else send(mqttSubscribe(p.topic));
+    } else if (type === 9) {
+      window.benchSubscribed = buf[start + 2] !== 0x80;
+      stateEl.textContent = window.benchSubscribed ? "subscribed" : "subscription refused";
+    }
+  });
+  function frame() {
+    if (received !== shown) {
+      shown = received;
+      countEl.textContent = String(shown);
+      window.benchShown = shown;
+      window.benchShownAt = benchNow();
+    }
+    requestAnimationFrame(frame);
+  }
+  requestAnimationFrame(frame);
+  return framer;
+}
