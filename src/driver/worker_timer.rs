@@ -1,13 +1,13 @@
-//! One-shot timers that run in a dedicated Worker (`static/timer-worker.js`, copied next to
-//! the page by trunk), so that a hidden tab keeps its connection.
+//! One-shot timers that run in a dedicated module Worker (`static/timer-worker.js`, a
+//! wasm-bindgen snippet like the socket worker's), so that a hidden tab keeps its connection.
 //!
 //! Chrome throttles chained timers of a page hidden for a few minutes to one wake-up per
 //! minute ("intensive wake-up throttling"): a keepalive under a minute then misses its
 //! pings and the broker drops the connection (MQTT.js #1257). A dedicated worker's timers
 //! are not throttled that way; MQTT.js's `timerVariant: 'worker'` rests on the same fact.
 //!
-//! Until the worker says it is ready, and wherever it cannot run (no script next to the
-//! page, as in the browser tests; a CSP that forbids it), timers are the page's own
+//! Until the worker says it is ready, and wherever it cannot run (a CSP that forbids it, a
+//! browser without module workers, a script that does not load), timers are the page's own
 //! `setTimeout`. If the worker fails after timers were armed in it, they fire at once:
 //! every state machine here treats an early `handle_timeout` as harmless and re-reports its
 //! deadline.
@@ -17,11 +17,16 @@ use std::collections::HashMap;
 
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{MessageEvent, Worker};
+use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
-/// The worker script, relative to the page.
-const SCRIPT: &str = "./timer-worker.js";
+#[wasm_bindgen(module = "/static/timer-worker.js")]
+extern "C" {
+    /// The script's own URL (wasm-bindgen copies it next to the app).
+    #[wasm_bindgen(js_name = timerWorkerUrl)]
+    fn timer_worker_url() -> String;
+}
 
 #[derive(Default)]
 struct Pool {
@@ -31,6 +36,10 @@ struct Pool {
     ready: bool,
     next_id: u32,
     waiting: HashMap<u32, Box<dyn FnOnce()>>,
+    /// Another script instead of the real one (the tests of a worker that cannot start).
+    script: Option<String>,
+    /// Counts the workers started, so that a late event of a replaced one is ignored.
+    generation: u32,
 }
 
 thread_local! {
@@ -91,17 +100,31 @@ fn post(worker: &Worker, message: &[f64]) {
 }
 
 /// Starts the worker once per page. Its handlers live as long as the page (they are
-/// leaked on purpose: there is one worker for the page's lifetime).
+/// leaked on purpose: there is one worker for the page's lifetime; another only after
+/// `restart`, in the tests).
 fn start() {
     let first = POOL.with_borrow_mut(|pool| !std::mem::replace(&mut pool.started, true));
     if !first {
         return;
     }
-    let worker = match Worker::new(SCRIPT) {
+    let options = WorkerOptions::new();
+    options.set_type(WorkerType::Module);
+    let script = POOL
+        .with_borrow(|pool| pool.script.clone())
+        .unwrap_or_else(timer_worker_url);
+    let worker = match Worker::new_with_options(&script, &options) {
         Ok(worker) => worker,
         Err(_) => return, // e.g. a CSP without worker-src 'self': page timers it is
     };
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+    let generation = POOL.with_borrow_mut(|pool| {
+        pool.generation = pool.generation.wrapping_add(1);
+        pool.generation
+    });
+    let current = move || POOL.with_borrow(|pool| pool.generation == generation);
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        if !current() {
+            return;
+        }
         let id = event.data().as_f64().unwrap_or(-2.0);
         if id < 0.0 {
             POOL.with_borrow_mut(|pool| pool.ready = true);
@@ -113,12 +136,28 @@ fn start() {
             fire();
         }
     });
-    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(|_| fail());
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        if current() {
+            fail();
+        }
+    });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     on_message.forget();
     on_error.forget();
     POOL.with_borrow_mut(|pool| pool.worker = Some(worker));
+}
+
+/// Starts over with a new worker from `script` (`None`: the real one) at the next timer;
+/// timers waiting in the old one fire now. For the tests of the fallback; the page never
+/// calls it.
+#[doc(hidden)]
+pub fn restart(script: Option<String>) {
+    fail();
+    POOL.with_borrow_mut(|pool| {
+        pool.started = false;
+        pool.script = script;
+    });
 }
 
 /// The worker could not run (no script, a CSP) or died: page timers from now on, and what

@@ -15,6 +15,7 @@ mod reconnect;
 mod reload;
 mod socket_worker;
 mod support;
+mod timer_worker;
 mod topic_tree;
 mod ui;
 
