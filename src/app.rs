@@ -116,8 +116,8 @@ pub fn Shell(
         <main class="layout">
             {move || match route.get() {
                 Route::Client => view! { <ClientView /> }.into_any(),
-                Route::Challenge => view! { <ChallengeView /> }.into_any(),
-                Route::Playground => view! { <PlaygroundView /> }.into_any(),
+                Route::Challenge => Suspend::new(challenge_chunk()).into_any(),
+                Route::Playground => Suspend::new(playground_chunk()).into_any(),
             }}
         </main>
     }
@@ -144,4 +144,22 @@ fn ClientView() -> impl IntoView {
             <LogView log=state.log trace=trace />
         </div>
     }
+}
+
+// The Challenge and Playground views are split off the page's wasm in release builds
+// (`cargo xtask dist`, `cfg(mqtt_split)`): their code is a chunk of its own, fetched the
+// first time the view is shown, so a page opened on the Client view does not download it
+// (ARCHITECTURE.md, "Size"). Elsewhere (`trunk serve`, the browser tests) they are plain
+// functions and `Suspend` renders them at once. Their state (e.g. a running challenge)
+// lives in contexts provided by the shell, in the main module, so nothing is lost by
+// leaving a view; `Suspend` keeps the reactive owner, so the chunk's views see them.
+
+#[cfg_attr(mqtt_split, leptos::lazy)]
+async fn challenge_chunk() -> AnyView {
+    view! { <ChallengeView /> }.into_any()
+}
+
+#[cfg_attr(mqtt_split, leptos::lazy)]
+async fn playground_chunk() -> AnyView {
+    view! { <PlaygroundView /> }.into_any()
 }

@@ -60,7 +60,7 @@ pub fn run(flags: &[String]) -> Res {
     }
     let profile_dist = if profile {
         let named = target.join("bench-prof-dist");
-        named_copy(&dist, &target, &named)?;
+        named_copy(&dist, &root, &named)?;
         format!(",\"profileDist\":{}", json_str(&named.to_string_lossy()))
     } else {
         String::new()
@@ -199,60 +199,36 @@ fn serve(request: &str, broker_tcp: &str, counter: &mut Option<Counter>) -> Res<
     }
 }
 
-/// A copy of the release build in `dist` whose wasm keeps its function names, for profiles:
-/// wasm-bindgen's output for cargo's release artifact (what trunk built it from), before
-/// wasm-opt, under the same file names; index.html loses its integrity hashes.
-fn named_copy(dist: &Path, target: &Path, named: &Path) -> Res {
-    let wasm = target.join("wasm32-unknown-unknown/release/mqtt-playground.wasm");
+/// A copy of the release build in `dist` whose main wasm keeps its function names, for
+/// profiles: wasm-bindgen's output before wasm-opt (xtask/src/split.rs), under the same name.
+fn named_copy(dist: &Path, root: &Path, named: &Path) -> Res {
     let _ = fs::remove_dir_all(named);
-    fs::create_dir_all(named).map_err(|e| format!("cannot create {}: {e}", named.display()))?;
-    let mut stem = None;
-    for entry in fs::read_dir(dist).map_err(|e| format!("cannot list {}: {e}", dist.display()))? {
-        let path = entry
-            .map_err(|e| format!("cannot list {}: {e}", dist.display()))?
-            .path();
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        if let Some(s) = name.strip_suffix("_bg.wasm") {
-            stem = Some(s.to_string());
+    let named_wasm = crate::split::named_main_wasm(root);
+    let mut replaced = false;
+    for path in crate::split::files_in(dist)? {
+        let relative = path.strip_prefix(dist).map_err(|e| e.to_string())?;
+        let to = named.join(relative);
+        if let Some(parent) = to.parent() {
+            fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
-        if path.is_file() {
-            let mut bytes =
-                fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            if name == "index.html" {
-                let html = String::from_utf8_lossy(&bytes);
-                let mut out = String::new();
-                let mut rest = html.as_ref();
-                while let Some(at) = rest.find(" integrity=\"") {
-                    out.push_str(&rest[..at]);
-                    let after = &rest[at + " integrity=\"".len()..];
-                    rest = after.find('"').map_or("", |end| &after[end + 1..]);
-                }
-                out.push_str(rest);
-                bytes = out.into_bytes();
-            }
-            fs::write(named.join(&name), bytes)
-                .map_err(|e| format!("cannot write into {}: {e}", named.display()))?;
-        }
+        let from = if relative.ends_with(crate::split::MAIN_WASM) {
+            replaced = true;
+            &named_wasm
+        } else {
+            &path
+        };
+        fs::copy(from, &to)
+            .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))?;
     }
-    let stem = stem.ok_or_else(|| format!("no .wasm in {}", dist.display()))?;
-    proc::run(
-        Command::new("wasm-bindgen")
-            .args([
-                "--target",
-                "web",
-                "--no-typescript",
-                "--out-name",
-                &stem,
-                "--out-dir",
-            ])
-            .arg(named)
-            .arg(&wasm),
-    )
-    .map_err(|e| format!("wasm-bindgen for the named profile build: {e}"))
+    if !replaced {
+        return Err(format!(
+            "no {} in {}",
+            crate::split::MAIN_WASM,
+            dist.display()
+        ));
+    }
+    Ok(())
 }
 
 /// mosquitto on free ports with anonymous access and errors-only logging: `start_mosquitto`'s

@@ -24,6 +24,7 @@ mod interop;
 mod interop_brokers;
 mod proc;
 mod setup;
+mod split;
 mod test;
 
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 //! 2. cargo fmt --check,       6. native tests (the app's `state/` too), broker env set
 //!    leptosfmt --check
 //! 3. clippy, native           7. browser tests: wasm32 + wasm-bindgen-test-runner + chromedriver
-//! 4. clippy, wasm32 app       8. `trunk build --release --offline` (into target/release-dist)
+//! 4. clippy, wasm32 app       8. release build, split (target/release-dist)
 //!
 //! The release build is loaded in headless Chromium and its size checked against the budget
 //! (`dist::BUDGET_GZ_KIB`).

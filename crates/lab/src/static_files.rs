@@ -119,7 +119,7 @@ pub(crate) const STRICT_CSP: &str = "default-src 'self'; script-src 'self' 'wasm
 
 /// Whether an HTML page has an inline `<script>` (one without `src`): trunk's debug builds
 /// load the app that way, and a strict policy would block them, so they are served without
-/// it; `cargo xtask dist` moves the loader into a file, and the release page gets the policy.
+/// it; `cargo xtask dist` loads the app from a file, and the release page gets the policy.
 fn has_inline_script(html: &[u8]) -> bool {
     let html = String::from_utf8_lossy(html).to_ascii_lowercase();
     html.match_indices("<script").any(|(at, _)| {
