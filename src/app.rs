@@ -116,8 +116,8 @@ pub fn Shell(
         <main class="layout">
             {move || match route.get() {
                 Route::Client => view! { <ClientView /> }.into_any(),
-                Route::Challenge => Suspend::new(challenge_chunk()).into_any(),
-                Route::Playground => Suspend::new(playground_chunk()).into_any(),
+                Route::Challenge => chunked_view(Route::Challenge),
+                Route::Playground => chunked_view(Route::Playground),
             }}
         </main>
     }
@@ -153,13 +153,93 @@ fn ClientView() -> impl IntoView {
 // functions and `Suspend` renders them at once. Their state (e.g. a running challenge)
 // lives in contexts provided by the shell, in the main module, so nothing is lost by
 // leaving a view; `Suspend` keeps the reactive owner, so the chunk's views see them.
+// A chunk that cannot be fetched (offline, a new deploy replaced the files) is an error
+// panel with a retry, not a panic: `fallible` makes the failed load an `Err`, and the next
+// attempt fetches again.
 
-#[cfg_attr(mqtt_split, leptos::lazy)]
-async fn challenge_chunk() -> AnyView {
-    view! { <ChallengeView /> }.into_any()
+/// A view's chunk could not be fetched.
+struct ChunkError;
+
+impl From<leptos::wasm_split::SplitLoaderError> for ChunkError {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        ChunkError
+    }
 }
 
-#[cfg_attr(mqtt_split, leptos::lazy)]
-async fn playground_chunk() -> AnyView {
-    view! { <PlaygroundView /> }.into_any()
+#[cfg_attr(
+    mqtt_split,
+    leptos::wasm_split::wasm_split(
+        challenge_view,
+        wasm_split_path = ::leptos::wasm_split,
+        fallible
+    )
+)]
+fn challenge_chunk() -> Result<AnyView, ChunkError> {
+    Ok(view! { <ChallengeView /> }.into_any())
+}
+
+#[cfg_attr(
+    mqtt_split,
+    leptos::wasm_split::wasm_split(
+        playground_view,
+        wasm_split_path = ::leptos::wasm_split,
+        fallible
+    )
+)]
+fn playground_chunk() -> Result<AnyView, ChunkError> {
+    Ok(view! { <PlaygroundView /> }.into_any())
+}
+
+/// Calls a chunk's function: split, it is async (it fetches the chunk first).
+#[cfg(mqtt_split)]
+macro_rules! call_chunk {
+    ($chunk:ident) => {
+        $chunk().await
+    };
+}
+#[cfg(not(mqtt_split))]
+macro_rules! call_chunk {
+    ($chunk:ident) => {
+        $chunk()
+    };
+}
+
+async fn load_view(route: Route) -> Result<AnyView, ChunkError> {
+    match route {
+        Route::Client => Ok(view! { <ClientView /> }.into_any()),
+        Route::Challenge => call_chunk!(challenge_chunk),
+        Route::Playground => call_chunk!(playground_chunk),
+    }
+}
+
+/// `route`'s view, loaded from its chunk; if that fails, what happened and a retry.
+fn chunked_view(route: Route) -> AnyView {
+    let attempt = RwSignal::new(0u32);
+    (move || {
+        attempt.track();
+        Suspend::new(async move {
+            load_view(route).await.unwrap_or_else(|ChunkError| {
+                view! {
+                    <section class="panel" role="alert" data-testid="view-load-error">
+                        <h2>"This view could not be loaded"</h2>
+                        <p class="hint">
+                            "Its code is downloaded the first time the view is opened, and that download failed: \
+                             the network may be down, or the site was updated since this page was opened \
+                             (reloading the page also helps). Your connections and other views are not affected."
+                        </p>
+                        <button
+                            type="button"
+                            class="primary"
+                            data-testid="view-load-retry"
+                            on:click=move |_| attempt.update(|n| *n += 1)
+                        >
+                            "Try again"
+                        </button>
+                    </section>
+                }
+                    .into_any()
+            })
+        })
+    })
+    .into_any()
 }

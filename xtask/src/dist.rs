@@ -140,10 +140,10 @@ impl std::fmt::Display for PageSize {
             kib(self.chunks_gz()),
         )?;
         for (i, (name, gz)) in self.chunks.iter().enumerate() {
-            // split_<view>_chunk_<hash>.wasm is a view's own code; chunk_<n>.wasm is shared.
+            // split_<view>_view.wasm is a view's own code; chunk_<n>.wasm is shared.
             let short = name.strip_suffix(".wasm").unwrap_or(name);
             let short = match short.strip_prefix("split_") {
-                Some(view) => view.split("_chunk_").next().unwrap_or(view),
+                Some(view) => view.strip_suffix("_view").unwrap_or(view),
                 None => "shared",
             };
             let sep = if i == 0 { "" } else { ", " };
@@ -179,7 +179,6 @@ pub fn smoke_test(root: &Path, dist: &Path) -> Res {
             "0",
             "--tcp-port",
             "0",
-            "--no-challenge",
             "--devices",
             "0",
             "--app-dir",
@@ -198,7 +197,9 @@ pub fn smoke_test(root: &Path, dist: &Path) -> Res {
     );
     let origin = lab.ws_url.replace("ws://", "http://").replace("/mqtt", "/");
     let dom = dump_dom(&chromium, &page)?;
-    // The views split off the main module: each must load, link and render.
+    // The views split off the main module: each must load, link and render, and work when
+    // used (xtask/scripts/release-smoke.mjs: the challenge run to its end, a chunk whose
+    // download fails, the playground's probe).
     let views = [
         ("challenge", "challenge-start"),
         ("playground", "scenario-auth"),
@@ -210,6 +211,15 @@ pub fn smoke_test(root: &Path, dist: &Path) -> Res {
             dump_dom(&chromium, &format!("{origin}#{route}")),
         )
     });
+    let node =
+        find_in_path("node").ok_or("node is not on PATH (the release smoke test runs on it)")?;
+    let used = Command::new(node)
+        .arg("--experimental-websocket")
+        .arg(root.join("xtask/scripts/release-smoke.mjs"))
+        .arg(&chromium)
+        .arg(&origin)
+        .output()
+        .map_err(|e| format!("cannot run node: {e}"))?;
     drop(lab);
     let look = format!(
         "Open {} in a browser and look at the console.",
@@ -231,6 +241,15 @@ pub fn smoke_test(root: &Path, dist: &Path) -> Res {
              under the strict CSP (connection status:{status}).\n{look}"
         ));
     }
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&used.stdout),
+        String::from_utf8_lossy(&used.stderr)
+            .lines()
+            .filter(|l| !l.contains("ExperimentalWarning") && !l.contains("--trace-warnings"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     for (route, testid, dom) in views {
         if !dom?.contains(&format!("data-testid=\"{testid}\"")) {
             return Err(format!(
@@ -239,6 +258,12 @@ pub fn smoke_test(root: &Path, dist: &Path) -> Res {
             ));
         }
     }
+    if !used.status.success() {
+        return Err(format!(
+            "the release build's split-off views failed when used:\n{report}\n{look}"
+        ));
+    }
+    print!("{report}");
     println!(
         "ok: the release build renders in Chromium, connects from its socket worker under the \
          strict CSP ({page}), and its Challenge and Playground chunks load"
