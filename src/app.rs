@@ -80,6 +80,8 @@ pub fn Shell(
                 data-testid=testid
                 class:active=move || route.get() == to
                 on:click=move |_| route.set(to)
+                on:pointerenter=move |_| prefetch(to)
+                on:focus=move |_| prefetch(to)
             >
                 {label}
             </a>
@@ -171,7 +173,8 @@ impl From<leptos::wasm_split::SplitLoaderError> for ChunkError {
     leptos::wasm_split::wasm_split(
         challenge_view,
         wasm_split_path = ::leptos::wasm_split,
-        fallible
+        fallible,
+        preload(preload_challenge)
     )
 )]
 fn challenge_chunk() -> Result<AnyView, ChunkError> {
@@ -183,11 +186,28 @@ fn challenge_chunk() -> Result<AnyView, ChunkError> {
     leptos::wasm_split::wasm_split(
         playground_view,
         wasm_split_path = ::leptos::wasm_split,
-        fallible
+        fallible,
+        preload(preload_playground)
     )
 )]
 fn playground_chunk() -> Result<AnyView, ChunkError> {
     Ok(view! { <PlaygroundView /> }.into_any())
+}
+
+/// Starts fetching `route`'s chunk (a pointer over its link, or the keyboard's focus on it),
+/// so that it is usually there by the click. Nothing to do when the views are not split.
+fn prefetch(route: Route) {
+    #[cfg(mqtt_split)]
+    leptos::task::spawn_local(async move {
+        // A failure shows when the view is opened, which fetches again.
+        let _ = match route {
+            Route::Client => Ok(()),
+            Route::Challenge => preload_challenge().await,
+            Route::Playground => preload_playground().await,
+        };
+    });
+    #[cfg(not(mqtt_split))]
+    let _ = route;
 }
 
 /// Calls a chunk's function: split, it is async (it fetches the chunk first).

@@ -26,6 +26,21 @@ const byTestId = (id) => `[data-testid='${id}']`;
 const text = (id) => page.locator(byTestId(id)).textContent();
 
 try {
+  // A pointer over a view's link starts fetching its chunk before the click.
+  await page.goto(origin);
+  await page.getByTestId("connect-button").waitFor({ timeout: 20000 });
+  await page.evaluate((s) => document.querySelector(s).dispatchEvent(new PointerEvent("pointerenter")), byTestId("nav-challenge"));
+  await page.waitForFunction(
+    () => performance.getEntriesByType("resource").some((r) => r.name.includes("split_challenge")),
+    undefined,
+    { timeout: 10000 },
+  );
+  console.log("ok: a pointer over the Challenge link fetched its chunk before any click");
+} catch (e) {
+  await fail("prefetch on hover", e);
+}
+
+try {
   await page.goto(`${origin}#challenge`);
   await page.getByTestId("challenge-start").click();
   await page.waitForFunction(
