@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use super::client_state::ClientState;
 use super::property_fields::is_v5;
-use super::publish_panel::{publish_draft, PublishForm};
+use super::publish_panel::{notify_history, publish_draft_quietly, PublishForm};
 use crate::driver::clock::now_ms;
 use crate::driver::pace::Pacer;
 use crate::driver::storage::Kind;
@@ -93,12 +93,13 @@ pub fn RepeatControls(
                     run.try_update(|r| r.as_mut().map(|r| r.stop("the connection was lost")));
                     break;
                 }
-                if let Err(e) = publish_draft(state, &draft, v5) {
+                if let Err(e) = publish_draft_quietly(state, &draft, v5) {
                     run.try_update(|r| r.as_mut().map(|r| r.stop(e)));
                     break;
                 }
-                // Counted without telling the view; it learns at each turn given to the page
-                // (or each timed message), not per message.
+                // Counted (and recorded in the history) without telling the views; they
+                // learn at each turn given to the page (or each timed message), not per
+                // message.
                 let Some(Some(Some(due))) = run.try_update_untracked(|r| {
                     r.as_mut().filter(|r| r.is_running()).map(|r| {
                         r.sent_one();
@@ -110,15 +111,18 @@ pub fn RepeatControls(
                 };
                 if interval_ms > 0 {
                     run.notify();
+                    notify_history(state);
                     let wait = (started + due - now_ms()).max(0.0);
                     TimeoutFuture::new(wait as u32).await;
                 } else if pacer.should_yield(state.buffered_amount()) {
                     run.notify();
+                    notify_history(state);
                     pacer
                         .yield_turn(|| state.buffered_amount(), || flag.get())
                         .await;
                 }
             }
+            notify_history(state);
         });
     };
     on_cleanup(move || stop("the panel was closed"));
