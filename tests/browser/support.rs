@@ -52,6 +52,7 @@ pub fn mosquitto_user() -> (&'static str, &'static str) {
 
 /// A topic prefix no other test (or earlier run against a long-lived broker) uses.
 pub fn unique(prefix: &str) -> String {
+    watch_page_errors();
     let n = (js_sys::Math::random() * 1e9) as u64;
     format!("playground-test/{prefix}/{n}")
 }
@@ -162,8 +163,25 @@ impl Recorder {
     }
 }
 
+/// Logs the page's uncaught errors and rejected promises with `console.error` (once per
+/// page), so that the runner prints them with a failing or stalled test's console output:
+/// a trap in an event handler (a wasm panic) would otherwise leave no trace but the stall.
+fn watch_page_errors() {
+    thread_local!(static WATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+    if WATCHING.replace(true) {
+        return;
+    }
+    let _ = js_sys::eval(
+        "addEventListener('error', (e) => console.error('uncaught error:', e.message, \
+         e.filename + ':' + e.lineno, e.error && e.error.stack)); \
+         addEventListener('unhandledrejection', (e) => console.error('unhandled rejection:', \
+         e.reason && (e.reason.stack || e.reason)));",
+    );
+}
+
 /// A fresh element in the page for one test's component tree.
 pub fn test_root() -> HtmlElement {
+    watch_page_errors();
     let document = web_sys::window()
         .and_then(|w| w.document())
         .expect("a document");
