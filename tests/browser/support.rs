@@ -163,14 +163,22 @@ impl Recorder {
     }
 }
 
-/// Logs the page's uncaught errors and rejected promises with `console.error` (once per
-/// page), so that the runner prints them with a failing or stalled test's console output:
-/// a trap in an event handler (a wasm panic) would otherwise leave no trace but the stall.
+/// Logs panics, the page's uncaught errors and rejected promises with `console.error` (once
+/// per page), so that the runner prints them with a failing or stalled test's console
+/// output: a trap in an event handler (a wasm panic) would otherwise leave no trace but the
+/// stall.
 fn watch_page_errors() {
     thread_local!(static WATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
     if WATCHING.replace(true) {
         return;
     }
+    // A panic in a spawned task (not in a test's own future) traps there and can wedge the
+    // futures executor: the test then never ends, and the runner's hook reports nothing.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        web_sys::console::error_1(&format!("panicked: {info}").into());
+        report(info);
+    }));
     let _ = js_sys::eval(
         "addEventListener('error', (e) => console.error('uncaught error:', e.message, \
          e.filename + ':' + e.lineno, e.error && e.error.stack)); \
