@@ -232,13 +232,19 @@ async fn load_view(route: Route) -> Result<AnyView, ChunkError> {
     }
 }
 
-/// `route`'s view, loaded from its chunk; if that fails, what happened and a retry.
+/// `route`'s view, loaded from its chunk: while it loads, a line saying so; if that fails,
+/// what happened and a retry.
 fn chunked_view(route: Route) -> AnyView {
     let attempt = RwSignal::new(0u32);
-    (move || {
+    // Whether the current attempt has ended (loaded or failed): until then, a line says
+    // the view is loading (only seen on a slow network; split builds only).
+    let settled = RwSignal::new(false);
+    let view = move || {
         attempt.track();
         Suspend::new(async move {
-            load_view(route).await.unwrap_or_else(|ChunkError| {
+            let loaded = load_view(route).await;
+            settled.set(true);
+            loaded.unwrap_or_else(|ChunkError| {
                 view! {
                     <section class="panel" role="alert" data-testid="view-load-error">
                         <h2>"This view could not be loaded"</h2>
@@ -251,7 +257,10 @@ fn chunked_view(route: Route) -> AnyView {
                             type="button"
                             class="primary"
                             data-testid="view-load-retry"
-                            on:click=move |_| attempt.update(|n| *n += 1)
+                            on:click=move |_| {
+                                settled.set(false);
+                                attempt.update(|n| *n += 1)
+                            }
                         >
                             "Try again"
                         </button>
@@ -260,6 +269,14 @@ fn chunked_view(route: Route) -> AnyView {
                     .into_any()
             })
         })
-    })
+    };
+    view! {
+        <Show when=move || !settled.get()>
+            <section class="panel" aria-busy="true" data-testid="view-loading">
+                <p class="hint">"Loading this view…"</p>
+            </section>
+        </Show>
+        {view}
+    }
     .into_any()
 }

@@ -3,8 +3,8 @@
 // through the shared function table, a timer, a second MQTT connection), and only using it
 // shows that. Against the lab serving dist/ under its strict CSP:
 // - #challenge: run the whole login/UUID/command challenge against the lab's challenge server;
-// - #playground: first with its chunk's download failing (CDP's Fetch domain fails the
-//   request): an error panel with a retry, the rest of the page alive; then the retry, and
+// - #playground: first with its chunk's download held, then failing (CDP's Fetch domain):
+//   a loading line, then an error panel with a retry, the rest of the page alive; then the retry, and
 //   the authorization exercise's probe (connections of its own, a verdict).
 // Usage: node --experimental-websocket release-smoke.mjs <chromium> <page origin, ending in />
 // Prints one line per check; exits non-zero with the reason and the page's errors.
@@ -56,14 +56,23 @@ try {
 }
 
 try {
-  // The playground chunk's download fails, as offline or after a deploy replaced the files.
+  // The playground chunk's download is held (a slow network): the view says it is loading;
+  // then it fails, as offline or after a deploy replaced the files.
   await page.send("Fetch.enable", { patterns: [{ urlPattern: "*split_playground*" }] });
+  let hold = true;
+  const held = [];
+  const failRequest = (requestId) =>
+    page.send("Fetch.failRequest", { requestId, errorReason: "InternetDisconnected" });
   page.conn.listeners.push((msg) => {
     if (msg.sessionId === page.sessionId && msg.method === "Fetch.requestPaused") {
-      page.send("Fetch.failRequest", { requestId: msg.params.requestId, errorReason: "InternetDisconnected" });
+      if (hold) held.push(msg.params.requestId);
+      else failRequest(msg.params.requestId);
     }
   });
   await page.goto(`${origin}#playground`);
+  await page.getByTestId("view-loading").waitFor({ timeout: 20000 });
+  hold = false;
+  for (const id of held) await failRequest(id);
   await page.getByTestId("view-load-error").waitFor({ timeout: 20000 });
   await page.getByTestId("nav-client").click();
   await page.getByTestId("connect-button").waitFor({ timeout: 5000 });
@@ -73,7 +82,7 @@ try {
   await page.send("Fetch.disable");
   await page.getByTestId("view-load-retry").click();
   await page.getByTestId("scenario-auth").waitFor({ timeout: 20000 });
-  console.log("ok: a chunk that cannot be fetched shows an error with a retry, and the retry loads it");
+  console.log("ok: a chunk still loading says so; one that cannot be fetched shows an error with a retry, and the retry loads it");
 } catch (e) {
   await fail("#playground, chunk download failing", e);
 }
