@@ -224,11 +224,30 @@ fn all_steps(
         .map_err(|e| with_logs(e, &mut lab, &mut mosquitto))?;
     steps.run("browser tests", || {
         // The library's unit tests and the browser suite; not the flood benchmark.
-        let mut cmd = browser_test_command(&root, &env, &["--lib", "--test", "browser"])?;
-        if let Some(name) = filter {
-            cmd.args(["--", name]);
-        }
-        proc::run(&mut cmd).map_err(|e| with_logs(e, &mut lab, &mut mosquitto))
+        let suite = || -> Res<Command> {
+            let mut cmd = browser_test_command(&root, &env, &["--lib", "--test", "browser"])?;
+            if let Some(name) = filter {
+                cmd.args(["--", name]);
+            }
+            Ok(cmd)
+        };
+        let log = run_dir.path().join("browser-tests.log");
+        let first = run_logged(&mut suite()?, &log);
+        let result = match first {
+            Err(e) if stalled(&log) => {
+                // The known stall (ARCHITECTURE.md, "Tests"): the page stops making progress
+                // in one test of a full run (about 1 in 7), no assertion fails and nothing is
+                // logged. A stall is not a verdict on the code, so the suite runs once more;
+                // a failure, or a second stall, fails the step.
+                println!(
+                    "\nWARNING: the browser suite stalled ({e}); running it once more. \
+                     A stall is the known flake in ARCHITECTURE.md (\"Tests\"), not a test failure.\n"
+                );
+                run_logged(&mut suite()?, &log)
+            }
+            other => other,
+        };
+        result.map_err(|e| with_logs(e, &mut lab, &mut mosquitto))
     })?;
     drop((services, lab, mosquitto, aedes));
 
@@ -351,5 +370,56 @@ impl Steps {
             println!("{mark} {:>7.1} s  {name}", took.as_secs_f64());
         }
         println!("       {:>7.1} s  total", total.as_secs_f64());
+    }
+}
+
+/// Runs `cmd` with its output written to `log`, then printed.
+fn run_logged(cmd: &mut Command, log: &Path) -> Res {
+    let file =
+        std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let copy = file
+        .try_clone()
+        .map_err(|e| format!("cannot reopen {}: {e}", log.display()))?;
+    let result = proc::run(cmd.stdout(file).stderr(copy));
+    if let Ok(text) = std::fs::read(log) {
+        use std::io::Write;
+        let _ = std::io::stdout().write_all(&text);
+    }
+    result
+}
+
+/// Whether the browser suite's output says a test never reported (the runner's words for a
+/// page that stopped making progress), rather than that a test failed.
+fn stalled(log: &Path) -> bool {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.contains("Failed to detect test as having been run") && !text.contains("panicked:")
+}
+
+#[cfg(test)]
+mod stall_tests {
+    use super::stalled;
+
+    #[test]
+    fn only_a_silent_stall_is_a_stall() {
+        let dir = std::env::temp_dir().join(format!("xtask-stall-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let log = dir.join("log");
+        let cases = [
+            (
+                "Failed to detect test as having been run. It might have timed out.",
+                true,
+            ),
+            (
+                "Failed to detect test as having been run.\n    panicked: at src/x.rs",
+                false,
+            ),
+            ("test a ... FAILED\npanicked at tests/browser/x.rs", false),
+            ("test result: ok. 98 passed", false),
+        ];
+        for (text, expected) in cases {
+            std::fs::write(&log, text).expect("written");
+            assert_eq!(stalled(&log), expected, "{text}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
