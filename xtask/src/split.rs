@@ -41,7 +41,12 @@ pub const MAIN_WASM: &str = "mqtt-playground_bg.wasm";
 /// The main module as wasm-bindgen wrote it, before wasm-opt: it keeps its function names
 /// (the benchmark's profiles load it in place of the optimized one).
 pub fn named_main_wasm(root: &Path) -> PathBuf {
-    root.join("target/split/split-out/bindgen").join(MAIN_WASM)
+    bindgen_dir(root).join(MAIN_WASM)
+}
+
+/// Where wasm-bindgen writes the main module and its scripts.
+fn bindgen_dir(root: &Path) -> PathBuf {
+    root.join("target/split/split-out/bindgen")
 }
 
 /// Builds the split release page into `dist` (emptied first).
@@ -64,10 +69,7 @@ pub fn build(root: &Path, dist: &Path) -> Res {
     let linked = target.join("wasm32-unknown-unknown/release/mqtt-playground.wasm");
     let work = target.join("split-out");
     let raw = work.join("raw");
-    let bindgen = named_main_wasm(root)
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| work.join("bindgen"));
+    let bindgen = bindgen_dir(root);
     let stage = work.join("app");
     for dir in [&raw, &bindgen, &stage] {
         let _ = fs::remove_dir_all(dir);
